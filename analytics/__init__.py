@@ -1,0 +1,1 @@
+"""Risk scoring, early warning, random inspection draws and scorecards (later issues)."""

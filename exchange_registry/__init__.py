@@ -1,0 +1,1 @@
+"""Catalog of datasets, nodes and subscriptions; signed registry snapshots (issue 5)."""
