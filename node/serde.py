@@ -1,0 +1,207 @@
+"""The one place where domain records meet protobuf (``x_to_proto`` / ``x_from_proto``).
+
+Dataset payloads travel packed in ``google.protobuf.Any``: typed messages for
+the standard datasets, ``google.protobuf.Struct`` for self-describing data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Final
+
+from google.protobuf import any_pb2, struct_pb2
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import DecodeError, Message
+from jgnode.data.v1 import datasets_pb2
+from jgnode.exchange.v1 import exchange_pb2
+
+from governance import (
+    COMPLAINT,
+    INSPECTION,
+    PENALTY,
+    REGULATED_OBJECT,
+    ActionHeader,
+    CheckItem,
+    Complaint,
+    Counterparty,
+    DatasetRecord,
+    Inspection,
+    Inspector,
+    Penalty,
+    RegulatedObject,
+)
+from node.errors import BatchRejectedError
+
+__all__ = [
+    "OP_DELETE",
+    "OP_UPSERT",
+    "SCHEMA_VERSIONS",
+    "decode_record",
+    "encode_record",
+    "pack_payload",
+    "pack_struct",
+    "payload_from_record",
+    "record_summary",
+]
+
+OP_UPSERT: Final = exchange_pb2.OPERATION_UPSERT
+OP_DELETE: Final = exchange_pb2.OPERATION_DELETE
+TYPE_PREFIX: Final = "type.googleapis.com/"
+
+# domain class -> (dataset, protobuf class); nested classes map to their messages
+_MESSAGES: dict[type, type[Message]] = {
+    RegulatedObject: datasets_pb2.RegulatedObject,
+    Inspection: datasets_pb2.Inspection,
+    Penalty: datasets_pb2.Penalty,
+    Complaint: datasets_pb2.Complaint,
+    ActionHeader: datasets_pb2.ActionHeader,
+    Counterparty: datasets_pb2.Counterparty,
+    Inspector: datasets_pb2.Inspector,
+    CheckItem: datasets_pb2.CheckItem,
+}
+_DATASETS: dict[type, str] = {
+    RegulatedObject: REGULATED_OBJECT,
+    Inspection: INSPECTION,
+    Penalty: PENALTY,
+    Complaint: COMPLAINT,
+}
+_BY_TYPE_URL: dict[str, type] = {TYPE_PREFIX + _MESSAGES[cls].DESCRIPTOR.full_name: cls for cls in _DATASETS}
+SCHEMA_VERSIONS: Final[Mapping[str, int]] = dict.fromkeys(_DATASETS.values(), 1)
+
+
+_FIELDS: dict[type, tuple[tuple[str, type | None, bool], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
+    """(name, nested domain class or None, repeated) per dataclass field."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
+    message = _MESSAGES[cls].DESCRIPTOR
+    out = []
+    for name in (f.name for f in dataclasses.fields(cls)):
+        field = message.fields_by_name[name]
+        nested = next((c for c, m in _MESSAGES.items() if field.message_type is m.DESCRIPTOR), None)
+        out.append((name, nested, field.is_repeated))
+    _FIELDS[cls] = tuple(out)
+    return _FIELDS[cls]
+
+
+def _to_proto(obj: Any) -> Message:
+    message = _MESSAGES[type(obj)]()
+    for name, nested, repeated in _fields(type(obj)):
+        value = getattr(obj, name)
+        if nested is not None and repeated:
+            getattr(message, name).extend(_to_proto(v) for v in value)
+        elif nested is not None:
+            getattr(message, name).CopyFrom(_to_proto(value))
+        elif repeated:
+            getattr(message, name).extend(value)
+        else:
+            setattr(message, name, value)
+    return message
+
+
+def _from_proto(cls: type, message: Message) -> Any:
+    values: dict[str, Any] = {}
+    for name, nested, repeated in _fields(cls):
+        value = getattr(message, name)
+        if nested is not None and repeated:
+            values[name] = tuple(_from_proto(nested, v) for v in value)
+        elif nested is not None:
+            values[name] = _from_proto(nested, value)
+        elif repeated:
+            values[name] = tuple(value)
+        else:
+            values[name] = value
+    return cls(**values)
+
+
+def dataset_of(record: DatasetRecord) -> str:
+    """The dataset name of a domain record."""
+    return _DATASETS[type(record)]
+
+
+def pack_payload(record: DatasetRecord) -> bytes:
+    """A domain record as serialized ``Any`` bytes."""
+    return any_pb2.Any(
+        type_url=TYPE_PREFIX + _MESSAGES[type(record)].DESCRIPTOR.full_name,
+        value=_to_proto(record).SerializeToString(),
+    ).SerializeToString()
+
+
+def pack_struct(data: Mapping[str, Any]) -> bytes:
+    """Self-describing data (JSON-like) as serialized ``Any`` bytes."""
+    struct = struct_pb2.Struct()
+    struct.update(data)
+    packed = any_pb2.Any()
+    packed.Pack(struct)
+    return packed.SerializeToString()
+
+
+def encode_record(
+    *,
+    origin: str,
+    dataset: str,
+    uid: str,
+    version: int,
+    seq: int,
+    op: int,
+    event_time_us: int,
+    payload: bytes,
+) -> bytes:
+    """The bytes of one record version, exactly as its origin signs them."""
+    record = exchange_pb2.Record(
+        origin=origin,
+        dataset=dataset,
+        uid=uid,
+        version=version,
+        seq=seq,
+        op=op,  # type: ignore[arg-type]
+        event_time_us=event_time_us,
+        schema_version=SCHEMA_VERSIONS.get(dataset, 1),
+    )
+    if payload:
+        record.payload.ParseFromString(payload)
+    return record.SerializeToString()
+
+
+def decode_record(body: bytes) -> exchange_pb2.Record:
+    """Parse record bytes; BatchRejectedError when they are not a Record."""
+    try:
+        return exchange_pb2.Record.FromString(body)
+    except DecodeError as exc:
+        raise BatchRejectedError(f"malformed record bytes: {exc}") from exc
+
+
+def payload_from_record(record: exchange_pb2.Record) -> DatasetRecord | dict[str, Any] | None:
+    """The domain record (or plain dict for a Struct) carried by a record; None for a tombstone."""
+    if record.op == OP_DELETE or not record.HasField("payload"):
+        return None
+    cls = _BY_TYPE_URL.get(record.payload.type_url)
+    if cls is not None:
+        message = _MESSAGES[cls]()
+        try:
+            message.ParseFromString(record.payload.value)
+        except DecodeError as exc:
+            raise BatchRejectedError(f"malformed {cls.__name__} payload: {exc}") from exc
+        result: DatasetRecord = _from_proto(cls, message)
+        return result
+    struct = struct_pb2.Struct()
+    if not record.payload.Unpack(struct):
+        raise BatchRejectedError(f"unknown payload type {record.payload.type_url!r}")
+    return MessageToDict(struct)
+
+
+def record_summary(record: exchange_pb2.Record) -> dict[str, Any]:
+    """Key fields of a record, for printing."""
+    return {
+        "origin": record.origin,
+        "dataset": record.dataset,
+        "uid": record.uid,
+        "version": record.version,
+        "seq": record.seq,
+        "op": exchange_pb2.Operation.Name(record.op),
+        "event_time_us": record.event_time_us,
+        "payload_type": record.payload.type_url,
+    }

@@ -1,0 +1,180 @@
+"""Typed, frozen node settings, read from a TOML file and ``JGNODE_`` variables.
+
+Built once in the entry point (:func:`load_settings`) and passed down; library
+code never reads the environment. Environment variables win over the file;
+nested fields use ``__`` (``JGNODE_LIMITS__MAX_INFLIGHT_BATCHES=16``). Relative
+paths in the file are relative to the file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from node.errors import ConfigError
+
+__all__ = ["Limits", "NodeSettings", "RetrySettings", "Tier", "load_settings"]
+
+Tier = Literal["county", "city", "province", "national"]
+NODE_ID = re.compile(r"^(?P<region>\d{6})(-[0-9A-Za-z]{1,20})?$")
+_PATH_FIELDS = ("data_dir", "signing_key", "trust_dir")
+
+
+class RetrySettings(BaseModel):
+    """Reconnect policy of the uplink: exponential backoff with full jitter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    initial_s: float = Field(0.2, gt=0)
+    """First wait before reconnecting, in seconds."""
+    multiplier: float = Field(2.0, ge=1)
+    """Factor applied to the wait after each failed attempt."""
+    max_interval_s: float = Field(10.0, gt=0)
+    """Longest wait between two attempts."""
+
+
+class Limits(BaseModel):
+    """Bounds that keep a node's memory and queues finite."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_message_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
+    """Largest gRPC message sent or accepted."""
+    max_batch_records: int = Field(10_000, ge=1)
+    """Largest batch accepted from a child."""
+    max_inflight_batches: int = Field(8, ge=1)
+    """Batches sent to the parent and not yet acked."""
+
+
+class NodeSettings(BaseSettings):
+    """Everything a node process needs to know about itself."""
+
+    model_config = SettingsConfigDict(frozen=True, env_prefix="JGNODE_", env_nested_delimiter="__", extra="forbid")
+
+    node_id: str
+    """GB/T 2260 region code plus an optional suffix, e.g. ``330106`` or ``330100-scjg``."""
+    tier: Tier
+    """Level of the node in the tree; must match the region code's level."""
+    listen: str = "127.0.0.1:7400"
+    """host:port the gRPC server binds; port 0 picks a free port (written to ``node.addr``)."""
+    parent: str | None = None
+    """host:port of the parent node; None at the root."""
+    data_dir: Path = Path("jgnode-data")
+    """Folder of the database, keys and runtime files."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default SQLite (WAL) at ``<data_dir>/node.db``."""
+    signing_key: Path | None = None
+    """Private key that signs this node's batches; default ``<data_dir>/keys/signing.key``."""
+    trust_dir: Path | None = None
+    """Folder of trusted public keys, ``<node_id>.pub``; default ``<data_dir>/trust``."""
+    suite: str = "ed25519"
+    """Signature suite of this node's signing key."""
+    batch_size: int = Field(1000, ge=1)
+    """Records per signed batch."""
+    batch_linger_ms: int = Field(200, ge=0)
+    """Longest wait for a batch to fill before it is sealed anyway."""
+    children: tuple[str, ...] = ()
+    """Child node ids allowed to push; empty allows any trusted node in the subtree."""
+    limits: Limits = Limits()
+    """Queue and message bounds."""
+    retry: RetrySettings = RetrySettings()
+    """Reconnect policy towards the parent."""
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_shape(cls, value: str) -> str:
+        if not NODE_ID.match(value):
+            raise ValueError("node id must be a 6-digit GB/T 2260 region code plus optional '-suffix'")
+        return value
+
+    @model_validator(mode="after")
+    def _tier_matches_region(self) -> NodeSettings:
+        if self.tier != "national" and region_tier(self.region_code) != self.tier:
+            raise ValueError(f"node {self.node_id} is a {region_tier(self.region_code)} code, not a {self.tier}")
+        return self
+
+    @property
+    def region_code(self) -> str:
+        """The GB/T 2260 part of the node id."""
+        return self.node_id[:6]
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in effect."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'node.db'}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The signing key path in effect."""
+        return self.signing_key or self.data_dir / "keys" / "signing.key"
+
+    @property
+    def trust_path(self) -> Path:
+        """The trust directory in effect."""
+        return self.trust_dir or self.data_dir / "trust"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit arguments first, then the environment, then the TOML file."""
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+def region_tier(region: str) -> Tier:
+    """Tier implied by a region code's zero pattern."""
+    if region.endswith("0000"):
+        return "province"
+    if region.endswith("00"):
+        return "city"
+    return "county"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """The TOML file named by :func:`load_settings`, paths made relative to it."""
+
+    path: Path | None = None
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ provides the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        path = type(self).path
+        if path is None:
+            return {}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        for name in _PATH_FIELDS:
+            if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+                data[name] = str(path.parent / data[name])
+        return data
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> NodeSettings:
+    """Build the settings from ``config`` (TOML), the environment and ``overrides``."""
+    _TomlFileSource.path = config
+    try:
+        return NodeSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        where = f" in {config}" if config else ""
+        raise ConfigError(f"invalid settings{where}: {problems}") from None
+    finally:
+        _TomlFileSource.path = None

@@ -1,0 +1,29 @@
+"""The node's database: exchange tables, thematic tables and their queries."""
+
+from node.store._queries import ChildCounters, ProvenanceData, StoreStatus, StreamCounters
+from node.store._store import Store
+from node.store._types import (
+    AppendResult,
+    ApplyOutcome,
+    BatchData,
+    IncomingRecord,
+    NewRecord,
+    PendingBatch,
+    StreamKey,
+)
+
+__all__ = [
+    "AppendResult",
+    "ApplyOutcome",
+    "BatchData",
+    "ChildCounters",
+    "IncomingRecord",
+    "NewRecord",
+    "OutboxBacklog",
+    "PendingBatch",
+    "ProvenanceData",
+    "Store",
+    "StoreStatus",
+    "StreamCounters",
+    "StreamKey",
+]

@@ -1,0 +1,129 @@
+"""Projection of record versions into the thematic tables.
+
+The record table is the source of truth (it carries provenance); thematic
+tables hold the current version per (origin, uid) for queries and analytics.
+They are filled in bulk behind a per-stream watermark, so the exchange path
+acks without waiting for them and a table can always be rebuilt from records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, select, update
+
+from governance import INSPECTION, REGULATED_OBJECT, Inspection, RegulatedObject
+from node.store._engine import dialect_insert
+from node.store._schema import INSPECTION as INSPECTION_TABLE
+from node.store._schema import REGULATED_OBJECT as OBJECT_TABLE
+from node.store._schema import STREAM
+
+__all__ = ["PROJECTED_DATASETS", "ProjectedRow", "project_rows", "projection_backlog"]
+
+# (seq, uid, version, domain record or None for a tombstone)
+ProjectedRow = tuple[int, str, int, Any]
+
+
+def _object_columns(record: RegulatedObject) -> dict[str, Any]:
+    return {
+        "credit_code": record.credit_code,
+        "name": record.name,
+        "object_type": record.object_type,
+        "region_code": record.region_code,
+        "industry_code": record.industry_code,
+        "legal_representative": record.legal_representative,
+        "established_on": record.established_on,
+        "status": record.status,
+        "registered_address": record.registered_address,
+        "operating_address": record.operating_address,
+    }
+
+
+def _inspection_columns(record: Inspection) -> dict[str, Any]:
+    header, party = record.header, record.header.counterparty
+    return {
+        "action_number": record.action_number,
+        "action_name": record.action_name,
+        "action_date": record.action_date,
+        "matter_code": header.matter_code,
+        "impl_list_code": header.impl_list_code,
+        "agency_name": header.agency_name,
+        "agency_credit_code": header.agency_credit_code,
+        "counterparty_name": party.name,
+        "counterparty_nature": party.nature,
+        "counterparty_cert_type": party.cert_type,
+        "counterparty_cert_number": party.cert_number,
+        "region_code": header.region_code,
+        "plan_id": record.plan_id,
+        "form": record.form,
+        "category": record.category,
+        "method": record.method,
+        "result": record.result,
+        "inspectors": ";".join(f"{i.name}:{i.cert_number}" for i in record.inspectors),
+        "check_items": ";".join(f"{c.item}:{c.result}" for c in record.check_items),
+        "submitted_at_us": header.submitted_at_us,
+        "submitter": header.submitter,
+    }
+
+
+# dataset -> (table, record class, columns of a record)
+PROJECTED_DATASETS: dict[str, tuple[Table, type, Callable[[Any], dict[str, Any]]]] = {
+    REGULATED_OBJECT: (OBJECT_TABLE, RegulatedObject, _object_columns),
+    INSPECTION: (INSPECTION_TABLE, Inspection, _inspection_columns),
+}
+
+
+def projection_backlog(conn: Connection, limit: int) -> list[tuple[int, str, str, int, int]]:
+    """Streams with records not yet projected: (stream id, origin, dataset, projected, applied)."""
+    return list(
+        conn.execute(
+            select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, STREAM.c.projected_seq, STREAM.c.applied_seq)
+            .where(STREAM.c.applied_seq > STREAM.c.projected_seq)
+            .order_by(STREAM.c.id)
+            .limit(limit)
+        )
+    )
+
+
+def project_rows(
+    engine: Engine,
+    conn: Connection,
+    *,
+    stream_id: int,
+    origin: str,
+    dataset: str,
+    rows: Sequence[ProjectedRow],
+    up_to_seq: int,
+) -> None:
+    """Upsert the newest version of each row (tombstones mark ``deleted``) and move the watermark."""
+    spec = PROJECTED_DATASETS.get(dataset)
+    if spec is not None and rows:
+        table, _cls, to_columns = spec
+        # newest live version and newest tombstone per uid: one statement must not
+        # touch a row twice (PostgreSQL refuses), and a tombstone must find its row
+        live: dict[str, ProjectedRow] = {}
+        dead: dict[str, ProjectedRow] = {}
+        for row in rows:
+            newest = live if row[3] is not None else dead
+            if row[1] not in newest or row[2] > newest[row[1]][2]:
+                newest[row[1]] = row
+        if live:
+            stmt = dialect_insert(engine, table)
+            changed = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in {"origin", "uid"}}
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["origin", "uid"], set_=changed, where=stmt.excluded.version > table.c.version
+                ),
+                [
+                    {"origin": origin, "uid": uid, "version": version, "deleted": False, **to_columns(record)}
+                    for _seq, uid, version, record in live.values()
+                ],
+            )
+        for _seq, uid, version, _record in dead.values():
+            conn.execute(
+                update(table)
+                .where((table.c.origin == origin) & (table.c.uid == uid) & (table.c.version < version))
+                .values(deleted=True, version=version)
+            )
+    conn.execute(update(STREAM).where(STREAM.c.id == stream_id).values(projected_seq=up_to_seq))

@@ -1,0 +1,151 @@
+"""Read-side queries of the store: status, provenance, set digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+
+from node.merkle import leaf_hash
+from node.store._schema import BATCH, CHILD, QUARANTINE, RECORD, STREAM
+from node.store._types import StreamKey
+
+__all__ = [
+    "ChildCounters",
+    "ProvenanceData",
+    "StoreStatus",
+    "StreamCounters",
+    "provenance",
+    "set_digest",
+    "status",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCounters:
+    """One stream as held."""
+
+    key: StreamKey
+    received_from: str
+    records: int
+    applied_seq: int
+    sealed_seq: int
+    parent_acked_seq: int
+    last_ack_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCounters:
+    """What arrived from one child."""
+
+    node_id: str
+    records_received: int
+    batches_received: int
+    last_batch_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """Counters of a node's database."""
+
+    streams: list[StreamCounters]
+    children: list[ChildCounters]
+    quarantined: int
+    first_received_at_us: int
+    last_received_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenanceData:
+    """A record version with the batch that carried it."""
+
+    key: StreamKey
+    seq: int
+    version: int
+    body: bytes
+    header: bytes
+    signature: bytes
+    leaves: bytes
+    first_seq: int
+    hops: bytes
+
+
+def status(conn: Connection) -> StoreStatus:
+    """Counters per stream and per child."""
+    streams = [
+        StreamCounters(StreamKey(o, d), rf, n, applied, sealed, acked, ack_at)
+        for o, d, rf, n, applied, sealed, acked, ack_at in conn.execute(
+            select(
+                STREAM.c.origin,
+                STREAM.c.dataset,
+                STREAM.c.received_from,
+                STREAM.c.records,
+                STREAM.c.applied_seq,
+                STREAM.c.sealed_seq,
+                STREAM.c.parent_acked_seq,
+                STREAM.c.last_ack_at_us,
+            ).order_by(STREAM.c.origin, STREAM.c.dataset)
+        )
+    ]
+    children = [
+        ChildCounters(*row)
+        for row in conn.execute(
+            select(CHILD.c.node_id, CHILD.c.records_received, CHILD.c.batches_received, CHILD.c.last_batch_at_us)
+        )
+    ]
+    quarantined = conn.execute(select(func.count()).select_from(QUARANTINE)).scalar_one()
+    first, last = conn.execute(
+        select(
+            func.coalesce(func.min(BATCH.c.received_at_us), 0),
+            func.coalesce(func.max(BATCH.c.received_at_us), 0),
+        ).where(BATCH.c.received_from != "")
+    ).one()
+    return StoreStatus(streams, children, int(quarantined), int(first), int(last))
+
+
+def provenance(
+    conn: Connection, uid: str, *, dataset: str = "", origin: str = "", version: int = 0
+) -> list[ProvenanceData]:
+    """Every matching record version (the latest per stream unless ``version``) and its batch."""
+    query = (
+        select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, RECORD.c.seq, RECORD.c.version, RECORD.c.body)
+        .join(RECORD, RECORD.c.stream_id == STREAM.c.id)
+        .where(RECORD.c.uid == uid)
+    )
+    if dataset:
+        query = query.where(STREAM.c.dataset == dataset)
+    if origin:
+        query = query.where(STREAM.c.origin == origin)
+    if version:
+        query = query.where(RECORD.c.version == version)
+    latest: dict[int, tuple[str, str, int, int, bytes]] = {}
+    for stream_id, o, d, seq, ver, body in conn.execute(query):
+        if stream_id not in latest or ver > latest[stream_id][3]:
+            latest[stream_id] = (o, d, seq, ver, body)
+    found = []
+    for stream_id, (o, d, seq, ver, body) in sorted(latest.items()):
+        batch = conn.execute(
+            select(BATCH.c.header, BATCH.c.signature, BATCH.c.leaves, BATCH.c.first_seq, BATCH.c.hops)
+            .where((BATCH.c.stream_id == stream_id) & (BATCH.c.first_seq <= seq) & (BATCH.c.last_seq >= seq))
+            .order_by(BATCH.c.first_seq.desc())
+            .limit(1)
+        ).one_or_none()
+        if batch is None:
+            continue  # an own record not sealed yet: no provenance to show
+        found.append(ProvenanceData(StreamKey(o, d), seq, ver, body, *batch))
+    return found
+
+
+def set_digest(conn: Connection, *, dataset: str = "", origin: str = "") -> tuple[int, int]:
+    """(count, sum of leaf hashes mod 2^256) of the record versions held: order-independent."""
+    query = select(RECORD.c.body).join(STREAM, STREAM.c.id == RECORD.c.stream_id)
+    if dataset:
+        query = query.where(STREAM.c.dataset == dataset)
+    if origin:
+        query = query.where(STREAM.c.origin == origin)
+    count = total = 0
+    result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+    for body in result.scalars():
+        count += 1
+        total += int.from_bytes(leaf_hash(body), "big")
+    return count, total % (1 << 256)

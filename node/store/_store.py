@@ -1,0 +1,591 @@
+"""The node's database: own records, received batches, outbox, acks.
+
+Every write runs in one transaction under a process-wide lock (SQLite has one
+writer; on SQLite the transaction also starts with ``BEGIN IMMEDIATE`` so a
+second process such as ``jgnode ingest`` waits instead of deadlocking). Hot
+paths insert with :class:`BulkInsert`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from node.errors import ConfigError, StoreError
+from node.store import _projection, _queries
+from node.store._engine import WRITE_OPTION, BulkInsert, make_engine
+from node.store._queries import ProvenanceData, StoreStatus
+from node.store._schema import (
+    BATCH,
+    CHILD,
+    META,
+    OUTBOX,
+    QUARANTINE,
+    RECORD,
+    SCHEMA_VERSION,
+    STREAM,
+    StreamRow,
+)
+from node.store._types import (
+    AppendResult,
+    ApplyOutcome,
+    BatchData,
+    IncomingRecord,
+    NewRecord,
+    OutboxBacklog,
+    PendingBatch,
+    StreamKey,
+)
+
+__all__ = [
+    "AppendResult",
+    "ApplyOutcome",
+    "IncomingRecord",
+    "NewRecord",
+    "PendingBatch",
+    "Store",
+    "StreamKey",
+]
+
+
+RECORD_COLUMNS = ("stream_id", "seq", "uid", "version", "op", "event_time_us", "body")
+_IN_CHUNK = 500
+
+
+# encode(uid, version, seq, record) -> record bytes; same(existing body, record) -> unchanged?
+Encoder = Callable[[str, int, int, NewRecord], bytes]
+SameContent = Callable[[bytes, NewRecord], bool]
+
+
+class Store:
+    """A node's database on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine, node_id: str) -> None:
+        """Wrap an engine whose schema is already created; prefer :meth:`open`."""
+        self.engine = engine
+        self.node_id = node_id
+        self._write_lock = threading.RLock()
+        self._insert_records = BulkInsert(engine, RECORD, RECORD_COLUMNS, ignore_conflicts=True)
+        self._stream_ids: dict[StreamKey, int] = {}
+
+    @classmethod
+    def open(cls, url: str, node_id: str) -> Store:
+        """Open (and create if new) the database of node ``node_id``."""
+        engine = make_engine(url)
+        try:
+            SQLModel.metadata.create_all(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from exc
+        store = cls(engine, node_id)
+        try:
+            store._claim()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def _claim(self) -> None:
+        with self.write() as conn:
+            facts: dict[str, str] = {row.key: row.value for row in conn.execute(select(META.c.key, META.c.value))}
+            if not facts:
+                conn.execute(
+                    META.insert(),
+                    [
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                        {"key": "node_id", "value": self.node_id},
+                    ],
+                )
+                return
+        if facts.get("node_id") != self.node_id:
+            raise ConfigError(f"database belongs to node {facts.get('node_id')}, not {self.node_id}")
+        if facts.get("schema_version") != str(SCHEMA_VERSION):
+            raise ConfigError(
+                f"database schema version {facts.get('schema_version')} is not {SCHEMA_VERSION}: migrate it first"
+            )
+
+    # -- transactions --------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction, serialised with every other writer of this process."""
+        with self._write_lock:
+            try:
+                with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+                    yield conn
+            except OperationalError as exc:
+                raise StoreError(f"database write failed: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot on both backends)."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database read failed: {exc.orig}") from exc
+
+    # -- streams -------------------------------------------------------------
+
+    def _stream(self, conn: Connection, key: StreamKey, received_from: str) -> StreamRow:
+        """The stream row (created when new), read inside the current write transaction."""
+        where = (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
+        row = conn.execute(select(STREAM).where(where)).one_or_none()
+        if row is None:
+            conn.execute(STREAM.insert().values(origin=key.origin, dataset=key.dataset, received_from=received_from))
+            row = conn.execute(select(STREAM).where(where)).one()
+        return StreamRow.model_validate(row._mapping)
+
+    def stream_id(self, key: StreamKey) -> int | None:
+        """Local id of a stream, or None when nothing of it is held."""
+        cached = self._stream_ids.get(key)
+        if cached is None:
+            with self.read() as conn:
+                cached = conn.execute(
+                    select(STREAM.c.id).where((STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset))
+                ).scalar_one_or_none()
+            if cached is not None:
+                self._stream_ids[key] = cached
+        return cached
+
+    # -- own records ---------------------------------------------------------
+
+    def append_own(
+        self, dataset: str, records: Sequence[NewRecord], *, encode: Encoder, same: SameContent, now_us: int
+    ) -> AppendResult:
+        """Give new records of this node a version and a sequence number and store them.
+
+        A record whose uid is held with the same content is a duplicate: counted,
+        not stored again. A changed record becomes the next version of its uid.
+        """
+        with self.write() as conn:
+            stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
+            assert stream.id is not None
+            latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
+            rows: list[tuple[int, int, str, int, int, int, bytes]] = []
+            seq = stream.applied_seq
+            duplicates = 0
+            for record in records:
+                held = latest.get(record.uid)
+                if held is not None and same(held[1], record):
+                    duplicates += 1
+                    continue
+                seq += 1
+                version = held[0] + 1 if held else 1
+                body = encode(record.uid, version, seq, record)
+                latest[record.uid] = (version, body)
+                rows.append((stream.id, seq, record.uid, version, record.op, record.event_time_us, body))
+            self._insert_records.run(conn, rows)
+            if rows:
+                conn.execute(
+                    update(STREAM)
+                    .where(STREAM.c.id == stream.id)
+                    .values(
+                        applied_seq=seq,
+                        records=STREAM.c.records + len(rows),
+                        updated_at_us=now_us,
+                        unsealed_since_us=stream.unsealed_since_us or now_us,
+                    )
+                )
+        return AppendResult(len(rows), duplicates, stream.applied_seq + 1, seq)
+
+    def _latest_versions(self, conn: Connection, stream_id: int, uids: set[str]) -> dict[str, tuple[int, bytes]]:
+        latest: dict[str, tuple[int, bytes]] = {}
+        ordered = sorted(uids)
+        for start in range(0, len(ordered), _IN_CHUNK):
+            chunk = ordered[start : start + _IN_CHUNK]
+            rows = conn.execute(
+                select(RECORD.c.uid, RECORD.c.version, RECORD.c.body).where(
+                    (RECORD.c.stream_id == stream_id) & RECORD.c.uid.in_(chunk)
+                )
+            )
+            for uid, version, body in rows:
+                if uid not in latest or version > latest[uid][0]:
+                    latest[uid] = (version, body)
+        return latest
+
+    def unsealed_streams(self) -> list[tuple[StreamKey, int, int, int]]:
+        """Own streams with records not yet in a signed batch.
+
+        Returns (stream, sealed_seq, applied_seq, unsealed_since_us) for each.
+        """
+        with self.read() as conn:
+            rows = conn.execute(
+                select(
+                    STREAM.c.origin,
+                    STREAM.c.dataset,
+                    STREAM.c.sealed_seq,
+                    STREAM.c.applied_seq,
+                    STREAM.c.unsealed_since_us,
+                )
+                .where((STREAM.c.origin == self.node_id) & (STREAM.c.applied_seq > STREAM.c.sealed_seq))
+                .order_by(STREAM.c.id)
+            )
+            return [
+                (StreamKey(origin, dataset), sealed, applied, since) for origin, dataset, sealed, applied, since in rows
+            ]
+
+    def records_in_range(self, key: StreamKey, first_seq: int, last_seq: int) -> list[bytes]:
+        """Record bytes of one stream, seq first..last, in order."""
+        stream_id = self.stream_id(key)
+        if stream_id is None:
+            return []
+        with self.read() as conn:
+            return list(
+                conn.execute(
+                    select(RECORD.c.body)
+                    .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first_seq, last_seq))
+                    .order_by(RECORD.c.seq)
+                ).scalars()
+            )
+
+    def save_sealed(self, batch: BatchData, *, to_parent: bool) -> int:
+        """Keep a batch this node signed and queue it for the parent; returns its id."""
+        with self.write() as conn:
+            stream = self._stream(conn, batch.key, "")
+            if stream.sealed_seq + 1 != batch.first_seq:
+                raise StoreError(
+                    f"{batch.key.dataset}: sealing from {batch.first_seq}, but {stream.sealed_seq} is sealed"
+                )
+            batch_id = self._insert_batch(conn, stream, batch, received_from="", received_at_us=batch.created_at_us)
+            still_unsealed = stream.applied_seq > batch.last_seq
+            conn.execute(
+                update(STREAM)
+                .where(STREAM.c.id == stream.id)
+                .values(sealed_seq=batch.last_seq, unsealed_since_us=batch.created_at_us if still_unsealed else 0)
+            )
+            if to_parent:
+                self._enqueue(conn, batch_id, stream, batch, batch.size, now_us=batch.created_at_us)
+        return batch_id
+
+    def _insert_batch(
+        self,
+        conn: Connection,
+        stream: StreamRow,
+        batch: BatchData,
+        *,
+        received_from: str,
+        received_at_us: int,
+    ) -> int:
+        result = conn.execute(
+            BATCH.insert().values(
+                stream_id=stream.id,
+                first_seq=batch.first_seq,
+                last_seq=batch.last_seq,
+                header=batch.header,
+                signature=batch.signature,
+                leaves=batch.leaves,
+                hops=batch.hops,
+                received_from=received_from,
+                created_at_us=batch.created_at_us,
+                received_at_us=received_at_us,
+            )
+        )
+        batch_id = result.inserted_primary_key
+        assert batch_id is not None
+        return int(batch_id[0])
+
+    def _enqueue(
+        self,
+        conn: Connection,
+        batch_id: int,
+        stream: StreamRow,
+        batch: BatchData,
+        records: int,
+        *,
+        now_us: int,
+    ) -> None:
+        conn.execute(
+            OUTBOX.insert().values(
+                batch_id=batch_id,
+                stream_id=stream.id,
+                last_seq=batch.last_seq,
+                records=records,
+                enqueued_at_us=now_us,
+            )
+        )
+
+    # -- received batches ----------------------------------------------------
+
+    def apply_batch(
+        self,
+        batch: BatchData,
+        records: Sequence[IncomingRecord],
+        *,
+        received_from: str,
+        now_us: int,
+        to_parent: bool,
+    ) -> ApplyOutcome:
+        """Apply a verified batch in one transaction; idempotent and in order.
+
+        A batch wholly at or below the applied sequence changes nothing; one that
+        starts past ``applied_seq + 1`` is a gap and is not applied; records of a
+        partly applied batch at or below the applied sequence are skipped.
+        """
+        with self.write() as conn:
+            stream = self._stream(conn, batch.key, received_from)
+            applied = stream.applied_seq
+            if batch.last_seq <= applied:
+                return ApplyOutcome("duplicate", applied, 0)
+            if batch.first_seq > applied + 1:
+                return ApplyOutcome("gap", applied, 0)
+            sid = stream.id
+            assert sid is not None
+            fresh = records[applied + 1 - batch.first_seq :] if applied >= batch.first_seq else records
+            batch_id = self._insert_batch(conn, stream, batch, received_from=received_from, received_at_us=now_us)
+            written = self._insert_records.run(
+                conn, [(sid, r.seq, r.uid, r.version, r.op, r.event_time_us, r.body) for r in fresh]
+            )
+            conn.execute(
+                update(STREAM)
+                .where(STREAM.c.id == sid)
+                .values(applied_seq=batch.last_seq, records=STREAM.c.records + written, updated_at_us=now_us)
+            )
+            if to_parent:
+                self._enqueue(conn, batch_id, stream, batch, len(fresh), now_us=now_us)
+            self._count_child(conn, received_from, len(fresh), now_us)
+        return ApplyOutcome("applied", batch.last_seq, written)
+
+    def _count_child(self, conn: Connection, child: str, records: int, now_us: int) -> None:
+        updated = conn.execute(
+            update(CHILD)
+            .where(CHILD.c.node_id == child)
+            .values(
+                records_received=CHILD.c.records_received + records,
+                batches_received=CHILD.c.batches_received + 1,
+                last_batch_at_us=now_us,
+            )
+        )
+        if updated.rowcount == 0:
+            conn.execute(
+                CHILD.insert().values(
+                    node_id=child, records_received=records, batches_received=1, last_batch_at_us=now_us
+                )
+            )
+
+    def cursors(self, keys: Sequence[StreamKey] = ()) -> list[tuple[StreamKey, int]]:
+        """Applied sequence per stream (all streams held when ``keys`` is empty)."""
+        with self.read() as conn:
+            rows = conn.execute(select(STREAM.c.origin, STREAM.c.dataset, STREAM.c.applied_seq)).all()
+        held = {StreamKey(o, d): seq for o, d, seq in rows}
+        if not keys:
+            return sorted(held.items(), key=lambda kv: (kv[0].origin, kv[0].dataset))
+        return [(key, held.get(key, 0)) for key in keys]
+
+    # -- towards the parent --------------------------------------------------
+
+    def pending_batches(self, *, after_batch_id: int, limit: int) -> list[PendingBatch]:
+        """Batches owed to the parent, oldest first, after ``after_batch_id``."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(
+                    BATCH.c.id,
+                    STREAM.c.origin,
+                    STREAM.c.dataset,
+                    BATCH.c.stream_id,
+                    BATCH.c.first_seq,
+                    BATCH.c.last_seq,
+                    BATCH.c.header,
+                    BATCH.c.signature,
+                    BATCH.c.hops,
+                    BATCH.c.created_at_us,
+                )
+                .join(OUTBOX, OUTBOX.c.batch_id == BATCH.c.id)
+                .join(STREAM, STREAM.c.id == BATCH.c.stream_id)
+                .where(
+                    (OUTBOX.c.state == "pending")
+                    & (BATCH.c.id > after_batch_id)
+                    # a stream with a refused batch is held back: what follows would only be a gap
+                    & OUTBOX.c.stream_id.not_in(select(OUTBOX.c.stream_id).where(OUTBOX.c.state == "refused"))
+                )
+                .order_by(BATCH.c.id)
+                .limit(limit)
+            )
+            batches = []
+            for batch_id, origin, dataset, stream_id, first, last, header, signature, hops, created in rows:
+                bodies = list(
+                    conn.execute(
+                        select(RECORD.c.body)
+                        .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first, last))
+                        .order_by(RECORD.c.seq)
+                    ).scalars()
+                )
+                batches.append(
+                    PendingBatch(
+                        batch_id,
+                        StreamKey(origin, dataset),
+                        first,
+                        last,
+                        header,
+                        signature,
+                        hops,
+                        bodies,
+                        created,
+                    )
+                )
+            return batches
+
+    def record_parent_ack(self, key: StreamKey, applied_seq: int, *, now_us: int) -> int:
+        """Note the parent's ack for a stream; drops acked batches from the outbox.
+
+        Returns the number of records newly acked.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                select(STREAM.c.id, STREAM.c.parent_acked_seq).where(
+                    (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
+                )
+            ).one_or_none()
+            if row is None or applied_seq <= row.parent_acked_seq:
+                return 0
+            acked = conn.execute(
+                select(func.coalesce(func.sum(OUTBOX.c.records), 0)).where(
+                    (OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)
+                )
+            ).scalar_one()
+            conn.execute(delete(OUTBOX).where((OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)))
+            conn.execute(
+                update(STREAM).where(STREAM.c.id == row.id).values(parent_acked_seq=applied_seq, last_ack_at_us=now_us)
+            )
+            return int(acked)
+
+    def realign_outbox(self, key: StreamKey, parent_applied: int, *, now_us: int) -> None:
+        """Make the outbox match the parent's cursor for one stream.
+
+        Batches the parent holds leave the outbox; if the parent holds less than
+        it once acked (its database was restored), batches past its cursor are
+        queued again from the batch table.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                select(STREAM.c.id, STREAM.c.parent_acked_seq, STREAM.c.applied_seq).where(
+                    (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
+                )
+            ).one_or_none()
+            if row is None:
+                return
+            conn.execute(delete(OUTBOX).where((OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= parent_applied)))
+            if parent_applied < row.parent_acked_seq:
+                queued = select(OUTBOX.c.batch_id).where(OUTBOX.c.stream_id == row.id)
+                lost = conn.execute(
+                    select(BATCH.c.id, BATCH.c.first_seq, BATCH.c.last_seq).where(
+                        (BATCH.c.stream_id == row.id) & (BATCH.c.last_seq > parent_applied) & BATCH.c.id.not_in(queued)
+                    )
+                )
+                for batch_id, first, last in lost:
+                    conn.execute(
+                        OUTBOX.insert().values(
+                            batch_id=batch_id,
+                            stream_id=row.id,
+                            last_seq=last,
+                            records=last - max(first, parent_applied + 1) + 1,
+                            enqueued_at_us=now_us,
+                        )
+                    )
+            if parent_applied != row.parent_acked_seq:
+                conn.execute(update(STREAM).where(STREAM.c.id == row.id).values(parent_acked_seq=parent_applied))
+
+    def refuse_batch(self, batch_id: int, detail: str) -> None:
+        """Park a batch the parent refused, with its reason, so it is not resent blindly."""
+        with self.write() as conn:
+            conn.execute(update(OUTBOX).where(OUTBOX.c.batch_id == batch_id).values(state="refused", detail=detail))
+
+    def outbox_backlog(self) -> OutboxBacklog:
+        """What is still owed to the parent, and what it refused."""
+        with self.read() as conn:
+            records, batches, oldest = conn.execute(
+                select(
+                    func.coalesce(func.sum(OUTBOX.c.records), 0),
+                    func.count(),
+                    func.coalesce(func.min(OUTBOX.c.enqueued_at_us), 0),
+                ).where(OUTBOX.c.state == "pending")
+            ).one()
+            refused = conn.execute(select(func.count()).where(OUTBOX.c.state == "refused")).scalar_one()
+        return OutboxBacklog(int(records), int(batches), int(oldest), int(refused))
+
+    # -- quarantine ----------------------------------------------------------
+
+    def quarantine(self, *, kind: str, source: str, dataset: str, reason: str, raw: bytes, now_us: int) -> None:
+        """Keep refused input whole, with the reason."""
+        self.quarantine_many([(kind, source, dataset, reason, raw)], now_us=now_us)
+
+    def quarantine_many(self, entries: Sequence[tuple[str, str, str, str, bytes]], *, now_us: int) -> None:
+        """Keep many refused inputs: (kind, source, dataset, reason, raw) each."""
+        if not entries:
+            return
+        with self.write() as conn:
+            _insert_quarantine(conn, entries, now_us)
+
+    # -- queries -------------------------------------------------------------
+
+    def status(self) -> StoreStatus:
+        """Counters per stream and per child."""
+        with self.read() as conn:
+            return _queries.status(conn)
+
+    def provenance(self, uid: str, *, dataset: str = "", origin: str = "", version: int = 0) -> list[ProvenanceData]:
+        """Record versions with this uid (latest per stream unless ``version``) and their batches."""
+        with self.read() as conn:
+            return _queries.provenance(conn, uid, dataset=dataset, origin=origin, version=version)
+
+    def set_digest(self, *, dataset: str = "", origin: str = "") -> tuple[int, int]:
+        """(count, order-independent digest) of the record versions held."""
+        with self.read() as conn:
+            return _queries.set_digest(conn, dataset=dataset, origin=origin)
+
+    # -- thematic projection -------------------------------------------------
+
+    def projection_backlog(self, limit: int = 100) -> list[tuple[int, str, str, int, int]]:
+        """Streams with unprojected records: (stream id, origin, dataset, projected_seq, applied_seq)."""
+        with self.read() as conn:
+            return _projection.projection_backlog(conn, limit)
+
+    def records_after(self, stream_id: int, after_seq: int, limit: int) -> list[tuple[int, str, int, int, bytes]]:
+        """(seq, uid, version, op, body) of a stream after ``after_seq``, in order."""
+        with self.read() as conn:
+            return list(
+                conn.execute(
+                    select(RECORD.c.seq, RECORD.c.uid, RECORD.c.version, RECORD.c.op, RECORD.c.body)
+                    .where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq > after_seq))
+                    .order_by(RECORD.c.seq)
+                    .limit(limit)
+                )
+            )
+
+    def project(
+        self,
+        *,
+        stream_id: int,
+        origin: str,
+        dataset: str,
+        rows: Sequence[_projection.ProjectedRow],
+        up_to_seq: int,
+        refused: Sequence[tuple[str, str, str, str, bytes]],
+        now_us: int,
+    ) -> None:
+        """Apply decoded rows to the thematic tables, quarantine undecodable ones, move the watermark."""
+        with self.write() as conn:
+            _projection.project_rows(
+                self.engine, conn, stream_id=stream_id, origin=origin, dataset=dataset, rows=rows, up_to_seq=up_to_seq
+            )
+            _insert_quarantine(conn, refused, now_us)
+
+
+def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, str, bytes]], now_us: int) -> None:
+    if entries:
+        conn.execute(
+            QUARANTINE.insert(),
+            [
+                {"kind": k, "source": s, "dataset": d, "reason": r, "raw": raw, "created_at_us": now_us}
+                for k, s, d, r, raw in entries
+            ],
+        )

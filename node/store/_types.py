@@ -1,0 +1,109 @@
+"""Plain values that go in and out of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "AppendResult",
+    "ApplyOutcome",
+    "BatchData",
+    "IncomingRecord",
+    "NewRecord",
+    "PendingBatch",
+    "StreamKey",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamKey:
+    """An (origin, dataset) sequence."""
+
+    origin: str
+    dataset: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchData:
+    """A signed batch as the store keeps it (records are stored apart)."""
+
+    key: StreamKey
+    first_seq: int
+    last_seq: int
+    header: bytes  # serialized, signed header
+    signature: bytes
+    leaves: bytes  # 32-byte Merkle leaf hashes, concatenated in order
+    hops: bytes  # encoded hop chain, this node's hop included when it forwards
+    created_at_us: int
+
+    @property
+    def size(self) -> int:
+        """Records the batch covers."""
+        return self.last_seq - self.first_seq + 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A record this node collected, before it has a version and a sequence number."""
+
+    uid: str
+    op: int
+    event_time_us: int
+    payload: bytes  # opaque to the store; the encoder turns it into record bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """What an append of own records did."""
+
+    appended: int
+    duplicates: int
+    first_seq: int
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRecord:
+    """A verified record from a batch, with the columns the store indexes."""
+
+    seq: int
+    uid: str
+    version: int
+    op: int
+    event_time_us: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """Result of applying a received batch."""
+
+    status: Literal["applied", "duplicate", "gap"]
+    applied_seq: int
+    records: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBatch:
+    """A batch owed to the parent, with everything needed to send it."""
+
+    batch_id: int
+    stream: StreamKey
+    first_seq: int
+    last_seq: int
+    header: bytes
+    signature: bytes
+    hops: bytes
+    records: list[bytes]
+    created_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """Batches owed to the parent."""
+
+    records: int
+    batches: int
+    oldest_enqueued_us: int
+    refused_batches: int  # parked after the parent refused them; their streams are held back
