@@ -1,0 +1,228 @@
+"""CSV files of dataset records: one flat row per record, both directions.
+
+Column rule (stable; users script against it): a record's fields are columns of
+the same name. The shared action ``header`` is flattened without a prefix; other
+nested objects are prefixed with their field name (``counterparty_name``).
+Lists of objects are ``a|b;c|d`` (``|`` between fields, ``;`` between items),
+lists of strings ``a;b``. Instants (fields ending ``_us``) are ISO 8601 in a
+column without the suffix (``submitted_at``); a time without an offset is
+China Standard Time (UTC+8). An optional ``op`` column carries the front-table
+operation: ``i`` or ``u`` (upsert, the default) or ``d`` (delete: only the uid
+column is needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from governance import (
+    COMPLAINT,
+    INSPECTION,
+    PENALTY,
+    REGULATED_OBJECT,
+    ActionHeader,
+    CheckItem,
+    Complaint,
+    Counterparty,
+    DatasetRecord,
+    Inspection,
+    Inspector,
+    Penalty,
+    RegulatedObject,
+)
+
+__all__ = ["CHINA_TZ", "DATASET_TYPES", "CsvRow", "columns", "read_records", "to_row", "uid_column", "write_records"]
+
+CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
+DATASET_TYPES: Final[dict[str, type]] = {
+    REGULATED_OBJECT: RegulatedObject,
+    INSPECTION: Inspection,
+    PENALTY: Penalty,
+    COMPLAINT: Complaint,
+}
+_UID_FIELD: Final = {
+    RegulatedObject: "credit_code",
+    Inspection: "action_number",
+    Penalty: "action_number",
+    Complaint: "complaint_number",
+}
+_NESTED: Final = (ActionHeader, Counterparty, Inspector, CheckItem)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRow:
+    """One data row of a file: the record, or why it could not be read."""
+
+    line: int
+    raw: dict[str, str]
+    op: str  # "upsert" or "delete"
+    uid: str
+    record: DatasetRecord | None  # None for deletes and for rows with an error
+    error: str = ""
+
+
+def uid_column(dataset: str) -> str:
+    """The column that holds a dataset's record uid."""
+    return _UID_FIELD[DATASET_TYPES[dataset]]
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _item_type(hint: Any) -> Any:
+    """Element type of ``tuple[X, ...]``, else None."""
+    if typing.get_origin(hint) is tuple:
+        return typing.get_args(hint)[0]
+    return None
+
+
+def columns(cls: type) -> tuple[str, ...]:
+    """CSV columns of a record class, in field order."""
+    if cls in _COLUMNS:
+        return _COLUMNS[cls]
+    out: list[str] = []
+    for field in dataclasses.fields(cls):
+        hint = _hints(cls)[field.name]
+        if hint in _NESTED and _item_type(hint) is None:
+            prefix = "" if field.name == "header" else f"{field.name}_"
+            out.extend(prefix + name for name in columns(hint))
+        else:
+            out.append(field.name.removesuffix("_us"))
+    _COLUMNS[cls] = tuple(out)
+    return _COLUMNS[cls]
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ";".join(
+            "|".join(str(getattr(v, f.name)) for f in dataclasses.fields(v)) if dataclasses.is_dataclass(v) else str(v)
+            for v in value
+        )
+    return str(value)
+
+
+def to_row(record: DatasetRecord) -> dict[str, str]:
+    """A record as one CSV row."""
+    return dict(zip(columns(type(record)), _flat_values(record), strict=True))
+
+
+def _flat_values(obj: Any) -> list[str]:
+    out: list[str] = []
+    for field in dataclasses.fields(obj):
+        value = getattr(obj, field.name)
+        if isinstance(value, _NESTED):
+            out.extend(_flat_values(value))
+        elif field.name.endswith("_us"):
+            out.append(datetime.fromtimestamp(value / 1e6, CHINA_TZ).isoformat())
+        else:
+            out.append(_format(value))
+    return out
+
+
+def write_records(path: Path, records: Iterable[DatasetRecord]) -> int:
+    """Write records of one dataset to a UTF-8 CSV file; returns the row count."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer: csv.DictWriter[str] | None = None
+        for record in records:
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=columns(type(record)))
+                writer.writeheader()
+            writer.writerow(to_row(record))
+            count += 1
+    return count
+
+
+def _parse_instant(text: str) -> int:
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA_TZ)
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _parse(hint: Any, name: str, text: str) -> Any:
+    item = _item_type(hint)
+    if item is not None:
+        parts = [p for p in text.split(";") if p.strip()]
+        if item in _NESTED:
+            sub = dataclasses.fields(item)
+            values = [p.split("|") for p in parts]
+            bad = next((p for p, v in zip(parts, values, strict=True) if len(v) != len(sub)), None)
+            if bad is not None:
+                raise ValueError(f"{name}: {bad!r} should have {len(sub)} parts separated by '|'")
+            return tuple(item(*(v.strip() for v in vals)) for vals in values)
+        return tuple(p.strip() for p in parts)
+    if hint is int or (isinstance(hint, types.UnionType) and int in typing.get_args(hint)):
+        if name.endswith("_us"):
+            return _parse_instant(text)
+        return int(text.strip() or 0)
+    return text.strip()
+
+
+def _build(cls: type, row: dict[str, str], prefix: str = "") -> Any:
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        hint = _hints(cls)[field.name]
+        if hint in _NESTED and _item_type(hint) is None:
+            values[field.name] = _build(hint, row, "" if field.name == "header" else f"{prefix}{field.name}_")
+            continue
+        column = prefix + field.name.removesuffix("_us")
+        text = row.get(column)
+        if text is None or text == "":
+            if field.default is dataclasses.MISSING:
+                raise ValueError(f"missing value for column {column!r}")
+            continue
+        try:
+            values[field.name] = _parse(hint, field.name, text)
+        except ValueError as exc:
+            raise ValueError(f"column {column!r}: {exc}") from None
+    return cls(**values)
+
+
+def _open_text(path: Path) -> TextIO:
+    # UTF-8 with or without BOM; issue 4 adds GBK/GB18030 detection
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def read_records(path: Path, dataset: str) -> Iterator[CsvRow]:
+    """Rows of a CSV file of ``dataset``; a bad row comes back with its error, never dropped.
+
+    Raises ValueError when the file's header lacks the uid column.
+    """
+    cls = DATASET_TYPES[dataset]
+    uid_col = _UID_FIELD[cls]
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or uid_col not in reader.fieldnames:
+            raise ValueError(f"{path}: header has no {uid_col!r} column (a {dataset} file needs it)")
+        for parsed in reader:
+            line = reader.line_num
+            raw = {k: v for k, v in parsed.items() if k is not None and v is not None}
+            op_code = raw.get("op", "i").strip().lower() or "i"
+            uid = raw.get(uid_col, "").strip()
+            if op_code not in {"i", "u", "d"}:
+                yield CsvRow(line, raw, "upsert", uid, None, f"op must be i, u or d, not {op_code!r}")
+            elif not uid:
+                yield CsvRow(line, raw, "upsert", uid, None, f"empty {uid_col}")
+            elif op_code == "d":
+                yield CsvRow(line, raw, "delete", uid, None)
+            else:
+                try:
+                    yield CsvRow(line, raw, "upsert", uid, _build(cls, raw))
+                except (ValueError, TypeError) as exc:
+                    yield CsvRow(line, raw, "upsert", uid, None, str(exc))

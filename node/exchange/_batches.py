@@ -1,0 +1,271 @@
+"""Sealing, verifying and forwarding signed batches; checking provenance.
+
+An origin signs one header per batch; the header commits to its records through
+an RFC 6962 Merkle root. A forwarding node passes the origin's header, signature
+and record bytes on unchanged and appends a hop signature that chains to the
+previous hop. Anyone holding a record, its batch header and an inclusion proof
+can check it back to the origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+from jgnode.exchange.v1 import admin_pb2, exchange_pb2
+
+from governance.codes import is_within
+from node.errors import BatchRejectedError, VerificationError
+from node.merkle import inclusion_proof, leaf_hashes, root_from_leaves, verify_inclusion
+from node.settings import NODE_ID
+from node.signing import KeyRing, Signer
+from node.store import BatchData, IncomingRecord, StreamKey
+
+__all__ = [
+    "VerifiedBatch",
+    "add_hop",
+    "batch_id",
+    "build_provenance",
+    "decode_hops",
+    "encode_hops",
+    "seal",
+    "verify_batch",
+    "verify_provenance",
+]
+
+_OPS = (exchange_pb2.OPERATION_UPSERT, exchange_pb2.OPERATION_DELETE)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedBatch:
+    """A received batch whose signatures, root and record keys all checked out."""
+
+    batch: BatchData  # hops: as received, without this node's hop
+    hops: list[exchange_pb2.Hop]
+    records: list[IncomingRecord]
+
+
+def batch_id(header: bytes) -> bytes:
+    """Identity of a batch: SHA-256 of its serialized header."""
+    return hashlib.sha256(header).digest()
+
+
+def seal(signer: Signer, key: StreamKey, records: Sequence[bytes], *, first_seq: int, now_us: int) -> BatchData:
+    """Build and sign the header of a batch of this node's records."""
+    leaves = leaf_hashes(records)
+    header = exchange_pb2.BatchHeader(
+        origin=key.origin,
+        dataset=key.dataset,
+        first_seq=first_seq,
+        last_seq=first_seq + len(records) - 1,
+        created_at_us=now_us,
+        key_id=signer.key_id,
+        suite=signer.suite,
+        merkle_root=root_from_leaves(leaves),
+    ).SerializeToString()
+    last_seq = first_seq + len(records) - 1
+    return BatchData(key, first_seq, last_seq, header, signer.sign(header), b"".join(leaves), encode_hops([]), now_us)
+
+
+def _hop_digest(hop: exchange_pb2.Hop) -> bytes:
+    return hashlib.sha256(hop.statement + hop.signature).digest()
+
+
+def add_hop(
+    signer: Signer, header: bytes, hops: Sequence[exchange_pb2.Hop], *, received_from: str, now_us: int
+) -> list[exchange_pb2.Hop]:
+    """The hop chain with this node's signed statement appended."""
+    statement = exchange_pb2.HopStatement(
+        node_id=signer.node_id,
+        received_from=received_from,
+        received_at_us=now_us,
+        batch_id=batch_id(header),
+        previous_hop=_hop_digest(hops[-1]) if hops else b"",
+        key_id=signer.key_id,
+        suite=signer.suite,
+    ).SerializeToString()
+    return [*hops, exchange_pb2.Hop(statement=statement, signature=signer.sign(statement))]
+
+
+def encode_hops(hops: Sequence[exchange_pb2.Hop]) -> bytes:
+    """Hop chain as stored bytes."""
+    return exchange_pb2.HopChain(hops=hops).SerializeToString()
+
+
+def decode_hops(data: bytes) -> list[exchange_pb2.Hop]:
+    """Stored bytes back to a hop chain."""
+    return list(exchange_pb2.HopChain.FromString(data).hops)
+
+
+def _parse_header(data: bytes) -> exchange_pb2.BatchHeader:
+    try:
+        header = exchange_pb2.BatchHeader.FromString(data)
+    except DecodeError as exc:
+        raise BatchRejectedError(f"malformed batch header: {exc}") from exc
+    if not NODE_ID.match(header.origin) or not header.dataset:
+        raise BatchRejectedError(f"batch header has a bad origin {header.origin!r} or no dataset")
+    if header.first_seq < 1 or header.last_seq < header.first_seq:
+        raise BatchRejectedError(f"bad sequence range {header.first_seq}..{header.last_seq}")
+    return header
+
+
+def _verify_hops(
+    header: exchange_pb2.BatchHeader, header_bytes: bytes, hops: Sequence[exchange_pb2.Hop], keyring: KeyRing
+) -> None:
+    """Each hop signed by its node, naming the batch and the previous hop, in tree order."""
+    expected_from, previous = header.origin, b""
+    this_batch = batch_id(header_bytes)
+    for position, hop in enumerate(hops, start=1):
+        try:
+            statement = exchange_pb2.HopStatement.FromString(hop.statement)
+        except DecodeError as exc:
+            raise BatchRejectedError(f"hop {position}: malformed statement: {exc}") from exc
+        if not NODE_ID.match(statement.node_id):
+            raise BatchRejectedError(f"hop {position}: {statement.node_id!r} is not a node id")
+        if statement.batch_id != this_batch:
+            raise VerificationError(f"hop {position} ({statement.node_id}) signs a different batch")
+        if statement.previous_hop != previous:
+            raise VerificationError(f"hop {position} ({statement.node_id}) does not chain to hop {position - 1}")
+        if statement.received_from != expected_from:
+            raise VerificationError(
+                f"hop {position} ({statement.node_id}) says it received from {statement.received_from}, "
+                f"expected {expected_from}"
+            )
+        if not is_within(header.origin[:6], statement.node_id[:6]):
+            raise VerificationError(f"hop {position}: {header.origin} is outside {statement.node_id}'s subtree")
+        keyring.verify(
+            key_id=statement.key_id,
+            node_id=statement.node_id,
+            suite=statement.suite,
+            data=hop.statement,
+            signature=hop.signature,
+        )
+        expected_from, previous = statement.node_id, _hop_digest(hop)
+
+
+def _last_hop_node(hops: Sequence[exchange_pb2.Hop]) -> str:
+    return exchange_pb2.HopStatement.FromString(hops[-1].statement).node_id if hops else ""
+
+
+def verify_batch(
+    envelope: exchange_pb2.SignedBatch, *, sender: str, receiver: str, keyring: KeyRing, max_records: int
+) -> VerifiedBatch:
+    """Check a received batch completely; raise BatchRejectedError or VerificationError.
+
+    Checks, in order of cost: header shape and size, that the sender may send
+    it (the origin itself, or the last forwarding hop) and that the origin lies
+    in the receiver's subtree, the origin's signature, the Merkle root over the
+    record bytes, the hop chain, and every record's key and position.
+    """
+    header = _parse_header(envelope.header)
+    count = header.last_seq - header.first_seq + 1
+    if count > max_records:
+        raise BatchRejectedError(f"batch of {count} records exceeds the limit of {max_records}")
+    if len(envelope.records) != count:
+        raise BatchRejectedError(f"header covers {count} records, batch carries {len(envelope.records)}")
+    if header.origin == receiver or not is_within(header.origin[:6], receiver[:6]):
+        raise VerificationError(f"origin {header.origin} is not in {receiver}'s subtree")
+    claimed_sender = _last_hop_node(envelope.hops) or header.origin
+    if claimed_sender != sender:
+        raise VerificationError(f"{sender} sent a batch that {claimed_sender} should have sent")
+    leaves = leaf_hashes(envelope.records)
+    if root_from_leaves(leaves) != header.merkle_root:
+        raise VerificationError("Merkle root does not match the records: batch altered in transit")
+    keyring.verify(
+        key_id=header.key_id,
+        node_id=header.origin,
+        suite=header.suite,
+        data=envelope.header,
+        signature=envelope.signature,
+    )
+    _verify_hops(header, envelope.header, envelope.hops, keyring)
+    batch = BatchData(
+        StreamKey(header.origin, header.dataset),
+        header.first_seq,
+        header.last_seq,
+        envelope.header,
+        envelope.signature,
+        b"".join(leaves),
+        encode_hops(envelope.hops),
+        header.created_at_us,
+    )
+    return VerifiedBatch(batch, list(envelope.hops), _incoming_records(header, envelope.records))
+
+
+def _incoming_records(header: exchange_pb2.BatchHeader, bodies: Sequence[bytes]) -> list[IncomingRecord]:
+    parse = exchange_pb2.Record.FromString
+    origin, dataset, seq = header.origin, header.dataset, header.first_seq
+    out = []
+    for body in bodies:
+        try:
+            record = parse(body)
+        except DecodeError as exc:
+            raise BatchRejectedError(f"record {seq}: malformed: {exc}") from exc
+        if record.seq != seq or record.origin != origin or record.dataset != dataset:
+            raise BatchRejectedError(
+                f"record {seq}: key ({record.origin}, {record.dataset}, seq {record.seq}) does not match the header"
+            )
+        if not record.uid or record.version < 1 or record.op not in _OPS:
+            raise BatchRejectedError(f"record {seq}: missing uid, version or operation")
+        out.append(IncomingRecord(seq, record.uid, record.version, record.op, record.event_time_us, body))
+        seq += 1
+    return out
+
+
+def build_provenance(
+    *, body: bytes, header: bytes, signature: bytes, leaves: bytes, first_seq: int, seq: int, hops: bytes
+) -> admin_pb2.Provenance:
+    """A record's provenance bundle from what the store keeps."""
+    leaf_list = [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+    index = seq - first_seq
+    return admin_pb2.Provenance(
+        record=body,
+        header=header,
+        signature=signature,
+        leaf_index=index,
+        tree_size=len(leaf_list),
+        inclusion_proof=inclusion_proof(leaf_list, index),
+        hops=decode_hops(hops),
+    )
+
+
+def verify_provenance(bundle: admin_pb2.Provenance, keyring: KeyRing) -> list[str]:
+    """Check a record back to its origin; returns one line per check passed.
+
+    Raises VerificationError (or BatchRejectedError for malformed parts) at the first
+    failing check.
+    """
+    header = _parse_header(bundle.header)
+    try:
+        record = exchange_pb2.Record.FromString(bundle.record)
+    except DecodeError as exc:
+        raise BatchRejectedError(f"malformed record: {exc}") from exc
+    if (record.origin, record.dataset) != (header.origin, header.dataset):
+        raise VerificationError("record and batch header name different streams")
+    if not header.first_seq <= record.seq <= header.last_seq or bundle.leaf_index != record.seq - header.first_seq:
+        raise VerificationError(f"record seq {record.seq} is not at leaf {bundle.leaf_index} of its batch")
+    if bundle.tree_size != header.last_seq - header.first_seq + 1:
+        raise VerificationError("tree size does not match the batch's sequence range")
+    leaf = leaf_hashes([bundle.record])[0]
+    if not verify_inclusion(leaf, bundle.leaf_index, bundle.tree_size, bundle.inclusion_proof, header.merkle_root):
+        raise VerificationError("inclusion proof does not lead to the signed Merkle root")
+    lines = [
+        f"record {record.dataset}/{record.uid} v{record.version} is leaf {bundle.leaf_index} of "
+        f"{bundle.tree_size} in batch {header.first_seq}..{header.last_seq}: inclusion proof OK "
+        f"({len(bundle.inclusion_proof)} hashes)"
+    ]
+    keyring.verify(
+        key_id=header.key_id,
+        node_id=header.origin,
+        suite=header.suite,
+        data=bundle.header,
+        signature=bundle.signature,
+    )
+    lines.append(f"batch header signed by origin {header.origin} (key {header.key_id}): OK")
+    _verify_hops(header, bundle.header, bundle.hops, keyring)
+    for hop in bundle.hops:
+        statement = exchange_pb2.HopStatement.FromString(hop.statement)
+        lines.append(f"forwarded by {statement.node_id} from {statement.received_from} (key {statement.key_id}): OK")
+    return lines

@@ -1,0 +1,88 @@
+"""Turns this node's new records into signed batches: by size, or after the linger time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from node.exchange._batches import seal
+from node.signing import Signer
+from node.store import Store
+
+__all__ = ["Sealer"]
+
+log = logging.getLogger("jgnode.sealer")
+
+
+class Sealer:
+    """Seals full batches at once and partial ones when their oldest record has lingered."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        signer: Signer,
+        batch_size: int,
+        linger_ms: int,
+        to_parent: bool,
+        clock: Callable[[], int],
+        on_sealed: Callable[[], None],
+    ) -> None:
+        """Wire the sealer; ``to_parent`` queues sealed batches for the parent."""
+        self._store = store
+        self._signer = signer
+        self._batch_size = batch_size
+        self._linger_us = linger_ms * 1000
+        self._to_parent = to_parent
+        self._clock = clock
+        self._on_sealed = on_sealed
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sealer", daemon=True)
+
+    def start(self) -> None:
+        """Start sealing in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the batch in hand."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        """New records arrived: look now instead of at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        # Records may also arrive from another process (jgnode ingest), so poll too.
+        poll = min(max(self._linger_us / 2_000_000, 0.02), 0.2)
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                sealed = self.seal_ready()
+            except Exception:
+                log.exception("sealing failed; retrying")
+                self._stop.wait(1.0)
+                continue
+            if not sealed:
+                self._wake.wait(poll)
+
+    def seal_ready(self) -> int:
+        """Seal every batch that is due; returns how many were sealed."""
+        count = 0
+        for key, sealed_seq, applied, since in self._store.unsealed_streams():
+            lingered = self._clock() - since >= self._linger_us
+            sealed = sealed_seq
+            while applied > sealed and not self._stop.is_set():
+                last = min(applied, sealed + self._batch_size)
+                if last - sealed < self._batch_size and not lingered:
+                    break
+                records = self._store.records_in_range(key, sealed + 1, last)
+                batch = seal(self._signer, key, records, first_seq=sealed + 1, now_us=self._clock())
+                self._store.save_sealed(batch, to_parent=self._to_parent)
+                sealed = last
+                count += 1
+                self._on_sealed()
+        return count

@@ -1,0 +1,224 @@
+"""Sending side of the exchange: push the outbox to the parent, resume after any failure.
+
+A session asks the parent where each stream stands (GetCursors), drops what is
+acked, re-queues what the parent no longer has, then streams batches with a
+bounded window of unacked batches. Acks arrive in order; each moves the
+stream's acked sequence and clears the outbox. Any failure ends the session
+and the next one starts again from the parent's cursors, so a restart of
+either side loses and doubles nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from jgnode.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+
+from node.errors import JgnodeError
+from node.exchange._batches import decode_hops
+from node.grpc_util import NODE_ID_METADATA, make_channel
+from node.retry import build_retrier, describe_error, is_recoverable
+from node.settings import NodeSettings
+from node.store import PendingBatch, Store, StreamKey
+
+__all__ = ["Uplink", "UplinkState"]
+
+log = logging.getLogger("jgnode.uplink")
+_REPORT_EVERY_S = 2.0
+
+
+@dataclass(slots=True)
+class UplinkState:
+    """What an operator wants to know about the link to the parent."""
+
+    connected: bool = False
+    last_error: str = ""
+    last_ack_at_us: int = 0
+    records_acked: int = 0
+    sessions: int = 0
+
+
+class _ResyncError(Exception):
+    """The parent asked for a resync (gap) or the node is stopping."""
+
+
+class Uplink:
+    """Keeps one push stream to the parent alive for as long as the node runs."""
+
+    def __init__(self, *, settings: NodeSettings, store: Store, clock: Callable[[], int]) -> None:
+        """Wire the uplink to ``settings.parent``."""
+        assert settings.parent, "an uplink needs a parent address"
+        self._parent = settings.parent
+        self._settings = settings
+        self._store = store
+        self._clock = clock
+        self._window = settings.limits.max_inflight_batches
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._call: Any = None  # the live Push call, cancelled by stop()
+        self.state = UplinkState()
+        self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
+
+    def start(self) -> None:
+        """Start sending in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Cancel the stream and stop; unacked batches stay in the outbox."""
+        self._stop.set()
+        self._wake.set()
+        call = self._call
+        if call is not None:
+            call.cancel()
+        self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        """New batches are queued."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        retrier = build_retrier(self._settings.retry, stop=self._stop, what=f"uplink to {self._parent}")
+        while not self._stop.is_set():
+            try:
+                retrier(self._session)
+            except (grpc.RpcError, JgnodeError) as exc:
+                if self._stop.is_set():
+                    break
+                self.state.last_error = describe_error(exc)
+                log.error(
+                    "uplink to %s failed: %s; trying again in %.0fs",
+                    self._parent,
+                    self.state.last_error,
+                    self._settings.retry.max_interval_s,
+                )
+                self._stop.wait(self._settings.retry.max_interval_s)
+            except Exception:
+                log.exception("uplink to %s crashed; restarting it", self._parent)
+                self._stop.wait(self._settings.retry.max_interval_s)
+
+    def _session(self) -> None:
+        channel = make_channel(self._parent, self._settings.limits)
+        acked_any = False
+        try:
+            stub = exchange_pb2_grpc.ExchangeStub(channel)
+            metadata = ((NODE_ID_METADATA, self._settings.node_id),)
+            self._resync(stub, metadata)
+            inflight: collections.deque[PendingBatch] = collections.deque()
+            slots = threading.Semaphore(self._window)
+            over = threading.Event()
+            call: Any = stub.Push(self._requests(inflight, slots, over), metadata=metadata)
+            self._call = call
+            self.state.sessions += 1
+            self.state.connected = True
+            self.state.last_error = ""
+            try:
+                for ack in call:
+                    self._on_ack(ack, inflight.popleft())
+                    acked_any = True
+                    slots.release()
+            except _ResyncError:
+                call.cancel()
+            finally:
+                over.set()
+        except grpc.RpcError as exc:
+            if self._stop.is_set():
+                return
+            if acked_any and is_recoverable(exc):
+                # the link worked and then dropped: start over at once, with a fresh backoff
+                log.warning("link to %s lost (%s); reconnecting", self._parent, describe_error(exc))
+                return
+            raise
+        finally:
+            self.state.connected = False
+            self._call = None
+            channel.close()
+
+    def _resync(self, stub: exchange_pb2_grpc.ExchangeStub, metadata: tuple[tuple[str, str], ...]) -> None:
+        """Align the outbox with what the parent has durably applied."""
+        held = self._store.cursors()
+        if not held:
+            return
+        request = exchange_pb2.GetCursorsRequest(
+            streams=[exchange_pb2.StreamCursor(origin=k.origin, dataset=k.dataset) for k, _ in held]
+        )
+        reply = stub.GetCursors(request, metadata=metadata, timeout=30)
+        for cursor in reply.cursors:
+            key = StreamKey(cursor.origin, cursor.dataset)
+            self._store.realign_outbox(key, cursor.applied_seq, now_us=self._clock())
+
+    def _requests(
+        self,
+        inflight: collections.deque[PendingBatch],
+        slots: threading.Semaphore,
+        over: threading.Event,
+    ) -> Iterator[exchange_pb2.PushRequest]:
+        yield exchange_pb2.PushRequest(report=self._report())
+        after = 0
+        last_report = self._clock()
+        while not (over.is_set() or self._stop.is_set()):
+            self._wake.clear()
+            batches = self._store.pending_batches(after_batch_id=after, limit=self._window)
+            if not batches:
+                self._wake.wait(0.2)
+                if self._clock() - last_report > _REPORT_EVERY_S * 1e6:
+                    last_report = self._clock()
+                    yield exchange_pb2.PushRequest(report=self._report())
+                continue
+            for batch in batches:
+                while not slots.acquire(timeout=0.2):
+                    if over.is_set() or self._stop.is_set():
+                        return
+                inflight.append(batch)
+                after = batch.batch_id
+                yield exchange_pb2.PushRequest(batch=_signed_batch(batch))
+
+    def _report(self) -> exchange_pb2.SenderReport:
+        backlog = self._store.outbox_backlog()
+        unsealed = sum(applied - sealed for _, sealed, applied, _ in self._store.unsealed_streams())
+        return exchange_pb2.SenderReport(
+            pending_records=backlog.records + unsealed,
+            pending_batches=backlog.batches,
+            oldest_pending_us=backlog.oldest_enqueued_us,
+        )
+
+    def _on_ack(self, ack: exchange_pb2.Ack, sent: PendingBatch) -> None:
+        if (ack.origin, ack.dataset, ack.batch_last_seq) != (sent.stream.origin, sent.stream.dataset, sent.last_seq):
+            log.error(
+                "parent acked %s/%s@%d, expected %s/%s@%d: resyncing",
+                ack.origin,
+                ack.dataset,
+                ack.batch_last_seq,
+                sent.stream.origin,
+                sent.stream.dataset,
+                sent.last_seq,
+            )
+            raise _ResyncError
+        if ack.status == exchange_pb2.ACK_STATUS_REJECTED:
+            log.error(
+                "parent refused batch %s/%s %d..%d: %s",
+                ack.origin,
+                ack.dataset,
+                sent.first_seq,
+                sent.last_seq,
+                ack.detail,
+            )
+            self._store.refuse_batch(sent.batch_id, ack.detail)
+            return
+        now = self._clock()
+        self.state.records_acked += self._store.record_parent_ack(sent.stream, ack.applied_seq, now_us=now)
+        self.state.last_ack_at_us = now
+        if ack.status == exchange_pb2.ACK_STATUS_GAP:
+            log.warning("parent is missing %s/%s after %d: resyncing", ack.origin, ack.dataset, ack.applied_seq)
+            raise _ResyncError
+
+
+def _signed_batch(batch: PendingBatch) -> exchange_pb2.SignedBatch:
+    return exchange_pb2.SignedBatch(
+        header=batch.header, signature=batch.signature, records=batch.records, hops=decode_hops(batch.hops)
+    )

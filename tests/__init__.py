@@ -1,0 +1,1 @@
+"""Tests of jgnode: real gRPC servers, real SQLite files, a real PostgreSQL cluster."""
