@@ -90,7 +90,7 @@ def ingest_records(
         if isinstance(item, tuple):
             new.append(NewRecord(item[0], OP_DELETE, now_us or _now_us(), b""))
         else:
-            new.append(NewRecord(item.uid, OP_UPSERT, event_time_us(item), pack_payload(item)))
+            new.append(NewRecord(item.uid, OP_UPSERT, event_time_us(item), pack_payload(item), item))
     result = store.append_own(
         dataset, new, encode=_encoder(store.node_id, dataset), same=_same_content, now_us=now_us or _now_us()
     )

@@ -13,7 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
-from node.exchange import Children, Receiver, Sealer, Uplink
+from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import make_server
 from node.projector import Projector
 from node.servicers import AdminServicer, ExchangeServicer
@@ -57,7 +57,7 @@ class Node:
             linger_ms=settings.batch_linger_ms,
             to_parent=self.uplink is not None,
             clock=now_us,
-            on_sealed=self._new_batches,
+            on_sealed=self._sealed,
         )
         self.receiver = Receiver(
             store=self.store,
@@ -67,7 +67,7 @@ class Node:
             max_records=settings.limits.max_batch_records,
             allowed_children=settings.children,
             clock=now_us,
-            on_applied=self._new_batches,
+            on_applied=self._applied,
         )
         self.server, self.port = make_server(settings.listen, settings.limits)
         exchange_pb2_grpc.add_ExchangeServicer_to_server(
@@ -86,14 +86,21 @@ class Node:
             host = "127.0.0.1"
         return f"{host}:{self.port}"
 
-    def _new_batches(self) -> None:
+    def _sealed(self, batch_id: int, records: list[bytes]) -> None:
         if self.uplink is not None:
-            self.uplink.wake()
+            self.uplink.offer(batch_id, records)
+        self.projector.wake()
+
+    def _applied(self, applied: list[Applied]) -> None:
+        if self.uplink is not None:
+            for batch in applied:
+                self.uplink.offer(batch.batch_id, batch.records)
         self.projector.wake()
 
     def start(self) -> None:
         """Serve, seal, project and send until :meth:`stop`."""
         self.started_at_us = now_us()
+        self.receiver.start()
         self.server.start()
         self.sealer.start()
         self.projector.start()
@@ -114,6 +121,7 @@ class Node:
         """Stop taking batches, finish the ones in hand, stop background work, close the store."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace_s).wait()
+        self.receiver.stop()
         if self.uplink is not None:
             self.uplink.stop()
         self.sealer.stop()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 
 import grpc
 from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc
@@ -16,6 +19,7 @@ from node.store import Store, StreamKey
 __all__ = ["AdminServicer", "ExchangeServicer"]
 
 log = logging.getLogger("jgnode.server")
+_READ_AHEAD = 16  # batches verified ahead of their acks, per stream
 
 
 class ExchangeServicer(exchange_pb2_grpc.ExchangeServicer):
@@ -38,17 +42,60 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServicer):
             log.warning("refused push stream from %r: %s", child, exc)
             abort_with(context, exc)
         self._children.opened(child)
+        # A reader thread verifies and queues batches while this generator
+        # yields their acks in order as the writer commits them.
+        pending: queue.Queue[Future[exchange_pb2.Ack] | BaseException | None] = queue.Queue(maxsize=_READ_AHEAD)
+        reader = threading.Thread(
+            target=self._read, args=(request_iterator, child, pending, context), name=f"push-{child}", daemon=True
+        )
+        reader.start()
         try:
-            for request in request_iterator:
-                if request.HasField("report"):
-                    self._children.reported(child, request.report)
-                elif request.HasField("batch"):
-                    yield self._receiver.receive(request.batch, child)
+            while True:
+                try:
+                    item = pending.get(timeout=0.5)
+                except queue.Empty:
+                    if context.is_active():
+                        continue
+                    return  # cancelled, or the server is stopping
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item.result()
         except JgnodeError as exc:
             log.error("push stream from %s ended: %s", child, exc)
             abort_with(context, exc)
         finally:
             self._children.closed(child)
+
+    def _read(
+        self,
+        requests: Iterator[exchange_pb2.PushRequest],
+        child: str,
+        pending: queue.Queue[Future[exchange_pb2.Ack] | BaseException | None],
+        context: grpc.ServicerContext,
+    ) -> None:
+        def put(item: Future[exchange_pb2.Ack] | BaseException | None) -> bool:
+            while context.is_active():
+                try:
+                    pending.put(item, timeout=0.5)
+                except queue.Full:
+                    continue
+                return True
+            return False
+
+        try:
+            for request in requests:
+                if request.HasField("report"):
+                    self._children.reported(child, request.report)
+                elif request.HasField("batch") and not put(self._receiver.submit(request.batch, child)):
+                    return
+        except grpc.RpcError:
+            pass  # the child went away; acks already queued still go out
+        except Exception as exc:  # handed to the generator, which ends the RPC with it
+            put(exc)
+            return
+        put(None)
 
     def GetCursors(  # noqa: N802
         self, request: exchange_pb2.GetCursorsRequest, context: grpc.ServicerContext

@@ -85,6 +85,15 @@ def _held(config: Path) -> int:
     return int(str(_status(config).get("records_held", 0)))
 
 
+def _held_at(address: str) -> int:
+    """Records held, asked over gRPC directly (a `jgnode status` process takes a second to start)."""
+    import grpc
+    from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        return admin_pb2_grpc.NodeAdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10).records_held
+
+
 def _digest(address: str, origin: str) -> tuple[int, bytes]:
     import grpc
     from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
@@ -167,7 +176,7 @@ def test_sigkill_city_mid_stream_loses_and_doubles_nothing(tmp_path: Path, procs
     for child, ancestors in {"330100": [province_cfg], "330106": [province_cfg, city_cfg]}.items():
         for ancestor in ancestors:
             jgnode("trust", "-c", str(ancestor), child, str(tmp_path / child / "keys" / "signing.pub"))
-    slow = {"JGNODE_BATCH_SIZE": "50", "JGNODE_LIMITS__MAX_INFLIGHT_BATCHES": "2"}
+    slow = {"JGNODE_BATCH_SIZE": "20", "JGNODE_LIMITS__MAX_INFLIGHT_BATCHES": "1"}
     province = procs.run("province", province_cfg)
     city = procs.run("city", city_cfg, env={"JGNODE_PARENT": province, **slow})
     county = procs.run("county", county_cfg, env={"JGNODE_PARENT": city, **slow})
@@ -178,13 +187,13 @@ def test_sigkill_city_mid_stream_loses_and_doubles_nothing(tmp_path: Path, procs
 
     kills = 0
     for fraction in (0.15, 0.5):
-        eventually(lambda f=fraction: _held(province_cfg) >= expected[0] * f, timeout=120)  # type: ignore[misc]
+        eventually(lambda f=fraction: _held_at(province) >= expected[0] * f, timeout=120, interval=0.01)  # type: ignore[misc]
         procs.stop("city", signal.SIGKILL)
         kills += 1
-        held = _held(province_cfg)
+        held = _held_at(province)
         assert held < expected[0], "the transfer finished before the kill: make the test data larger"
         procs.run("city", city_cfg, env={"JGNODE_PARENT": province, "JGNODE_LISTEN": city, **slow})
-    eventually(lambda: _held(province_cfg) >= expected[0], timeout=180, what="province to catch up")
+    eventually(lambda: _held_at(province) >= expected[0], timeout=180, what="province to catch up")
     assert kills == 2
     assert _digest(province, "330106") == expected  # same count, same set: nothing lost, nothing doubled
     assert _digest(city, "330106") == expected

@@ -11,11 +11,12 @@ from node.exchange._batches import (
     verify_batch,
     verify_provenance,
 )
-from node.exchange._receiver import Children, ChildState, Receiver
+from node.exchange._receiver import Applied, Children, ChildState, Receiver
 from node.exchange._sealer import Sealer
 from node.exchange._uplink import Uplink, UplinkState
 
 __all__ = [
+    "Applied",
     "ChildState",
     "Children",
     "Receiver",

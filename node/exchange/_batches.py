@@ -195,23 +195,42 @@ def verify_batch(
 
 
 def _incoming_records(header: exchange_pb2.BatchHeader, bodies: Sequence[bytes]) -> list[IncomingRecord]:
+    # whole-list comprehensions: this runs for every record received
     parse = exchange_pb2.Record.FromString
-    origin, dataset, seq = header.origin, header.dataset, header.first_seq
-    out = []
-    for body in bodies:
-        try:
-            record = parse(body)
-        except DecodeError as exc:
-            raise BatchRejectedError(f"record {seq}: malformed: {exc}") from exc
-        if record.seq != seq or record.origin != origin or record.dataset != dataset:
-            raise BatchRejectedError(
-                f"record {seq}: key ({record.origin}, {record.dataset}, seq {record.seq}) does not match the header"
-            )
-        if not record.uid or record.version < 1 or record.op not in _OPS:
-            raise BatchRejectedError(f"record {seq}: missing uid, version or operation")
-        out.append(IncomingRecord(seq, record.uid, record.version, record.op, record.event_time_us, body))
-        seq += 1
-    return out
+    try:
+        records = [parse(body) for body in bodies]
+    except DecodeError as exc:
+        raise BatchRejectedError(f"a record is malformed: {exc}") from exc
+    origin, dataset = header.origin, header.dataset
+    strangers = [r for r in records if r.origin != origin or r.dataset != dataset]
+    if strangers:
+        raise BatchRejectedError(
+            f"record {strangers[0].seq} names ({strangers[0].origin}, {strangers[0].dataset}), "
+            f"the header ({origin}, {dataset})"
+        )
+    seqs = [r.seq for r in records]
+    if seqs != list(range(header.first_seq, header.last_seq + 1)):
+        wrong = next(i for i, s in enumerate(seqs) if s != header.first_seq + i)
+        raise BatchRejectedError(
+            f"record at position {wrong} has seq {seqs[wrong]}, expected {header.first_seq + wrong}"
+        )
+    if not all(r.uid and r.version >= 1 and r.op in _OPS for r in records):
+        bad = next(r for r in records if not (r.uid and r.version >= 1 and r.op in _OPS))
+        raise BatchRejectedError(f"record {bad.seq}: missing uid, version or operation")
+    return list(
+        map(
+            IncomingRecord._make,
+            zip(
+                seqs,
+                [r.uid for r in records],
+                [r.version for r in records],
+                [r.op for r in records],
+                [r.event_time_us for r in records],
+                bodies,
+                strict=True,
+            ),
+        )
+    )
 
 
 def build_provenance(

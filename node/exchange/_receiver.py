@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -16,9 +18,9 @@ from node.errors import BatchRejectedError, VerificationError
 from node.exchange._batches import add_hop, encode_hops, verify_batch
 from node.settings import NODE_ID
 from node.signing import KeyRing, Signer
-from node.store import Store
+from node.store import BatchData, IncomingRecord, Store
 
-__all__ = ["ChildState", "Children", "Receiver"]
+__all__ = ["Applied", "ChildState", "Children", "Receiver"]
 
 log = logging.getLogger("jgnode.receiver")
 _STATUS = {
@@ -67,8 +69,32 @@ class Children:
             return {child: dataclasses.replace(state) for child, state in self._state.items()}
 
 
+@dataclass(slots=True)
+class _Pending:
+    batch: BatchData
+    records: list[IncomingRecord]
+    sender: str
+    future: Future[exchange_pb2.Ack]
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A batch just committed: what the uplink needs to forward it without reading it back."""
+
+    batch_id: int
+    batch: BatchData
+    records: list[bytes]
+
+
 class Receiver:
-    """Verifies and applies batches from children; refused batches go to quarantine."""
+    """Verifies batches from children and applies them in a writer thread with group commit.
+
+    Verification runs in the caller's thread (one per push stream) while the
+    writer thread commits earlier batches, so checking and storing overlap.
+    Batches waiting for the writer are bounded; a full queue blocks the stream,
+    which slows the child through gRPC flow control instead of growing memory.
+    Refused batches go to quarantine and get a REJECTED ack.
+    """
 
     def __init__(
         self,
@@ -80,7 +106,9 @@ class Receiver:
         max_records: int,
         allowed_children: tuple[str, ...],
         clock: Callable[[], int],
-        on_applied: Callable[[], None],
+        on_applied: Callable[[list[Applied]], None],
+        queue_batches: int = 8,
+        group_records: int = 20_000,
     ) -> None:
         """Wire the receiver; ``forward`` is True when this node has a parent."""
         self._store = store
@@ -91,12 +119,25 @@ class Receiver:
         self._allowed = allowed_children
         self._clock = clock
         self._on_applied = on_applied
+        self._group_records = group_records
+        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=queue_batches)
+        self._writer = threading.Thread(target=self._write_loop, name="applier", daemon=True)
         self.rejected = 0
 
     @property
     def node_id(self) -> str:
         """This node's id."""
         return self._signer.node_id
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._writer.start()
+
+    def stop(self) -> None:
+        """Finish the batches queued so far, then stop the writer."""
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(timeout=60)
 
     def admit(self, child: str) -> None:
         """Raise VerificationError unless ``child`` may push to this node."""
@@ -110,39 +151,85 @@ class Receiver:
             raise VerificationError(f"no trusted key for {child}")
 
     def receive(self, envelope: exchange_pb2.SignedBatch, sender: str) -> exchange_pb2.Ack:
-        """Verify and apply one batch; the ack says what happened. Never raises for bad input."""
+        """Verify and apply one batch and wait for its ack."""
+        return self.submit(envelope, sender).result()
+
+    def submit(self, envelope: exchange_pb2.SignedBatch, sender: str) -> Future[exchange_pb2.Ack]:
+        """Verify a batch now and queue it for the writer; the future holds its ack.
+
+        Bad input never raises: it is quarantined and answered with a REJECTED
+        ack. The future fails with StoreError only if the database does.
+        """
+        future: Future[exchange_pb2.Ack] = Future()
         now = self._clock()
         try:
             verified = verify_batch(
                 envelope, sender=sender, receiver=self.node_id, keyring=self._keyring, max_records=self._max_records
             )
         except (VerificationError, BatchRejectedError) as exc:
-            return self._refuse(envelope, sender, exc, now)
+            future.set_result(self._refuse(envelope, sender, exc, now))
+            return future
         batch = verified.batch
         if self._forward:
             hops = add_hop(self._signer, batch.header, verified.hops, received_from=sender, now_us=now)
             batch = dataclasses.replace(batch, hops=encode_hops(hops))
-        outcome = self._store.apply_batch(
-            batch, verified.records, received_from=sender, now_us=now, to_parent=self._forward
-        )
-        if outcome.status == "applied":
-            self._on_applied()
-        elif outcome.status == "gap":
-            log.warning(
-                "%s/%s from %s starts at %d, %d applied: asking to resend",
-                batch.key.origin,
-                batch.key.dataset,
-                sender,
-                batch.first_seq,
-                outcome.applied_seq,
+        self._queue.put(_Pending(batch, verified.records, sender, future))
+        return future
+
+    def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            group, size = [first], len(first.records)
+            while size < self._group_records:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                group.append(more)
+                size += len(more.records)
+            self._commit(group)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        try:
+            outcomes = self._store.apply_batches(
+                [(p.batch, p.records, p.sender) for p in group], now_us=self._clock(), to_parent=self._forward
             )
-        return exchange_pb2.Ack(
-            origin=batch.key.origin,
-            dataset=batch.key.dataset,
-            applied_seq=outcome.applied_seq,
-            status=_STATUS[outcome.status],
-            batch_last_seq=batch.last_seq,
-        )
+        except Exception as exc:  # the database failed: no ack, the sender will resend
+            log.error("applying %d batches failed: %s", len(group), exc)
+            for pending in group:
+                pending.future.set_exception(exc)
+            return
+        applied = []
+        for pending, outcome in zip(group, outcomes, strict=True):
+            batch = pending.batch
+            if outcome.status == "applied":
+                applied.append(Applied(outcome.batch_id, batch, [r.body for r in pending.records]))
+            elif outcome.status == "gap":
+                log.warning(
+                    "%s/%s from %s starts at %d, %d applied: asking to resend",
+                    batch.key.origin,
+                    batch.key.dataset,
+                    pending.sender,
+                    batch.first_seq,
+                    outcome.applied_seq,
+                )
+            pending.future.set_result(
+                exchange_pb2.Ack(
+                    origin=batch.key.origin,
+                    dataset=batch.key.dataset,
+                    applied_seq=outcome.applied_seq,
+                    status=_STATUS[outcome.status],
+                    batch_last_seq=batch.last_seq,
+                )
+            )
+        if applied:
+            self._on_applied(applied)
 
     def _refuse(self, envelope: exchange_pb2.SignedBatch, sender: str, exc: Exception, now: int) -> exchange_pb2.Ack:
         self.rejected += 1

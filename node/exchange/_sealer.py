@@ -27,9 +27,12 @@ class Sealer:
         linger_ms: int,
         to_parent: bool,
         clock: Callable[[], int],
-        on_sealed: Callable[[], None],
+        on_sealed: Callable[[int, list[bytes]], None],
     ) -> None:
-        """Wire the sealer; ``to_parent`` queues sealed batches for the parent."""
+        """Wire the sealer; ``to_parent`` queues sealed batches for the parent.
+
+        ``on_sealed(batch_id, records)`` hears of every batch sealed.
+        """
         self._store = store
         self._signer = signer
         self._batch_size = batch_size
@@ -81,8 +84,8 @@ class Sealer:
                     break
                 records = self._store.records_in_range(key, sealed + 1, last)
                 batch = seal(self._signer, key, records, first_seq=sealed + 1, now_us=self._clock())
-                self._store.save_sealed(batch, to_parent=self._to_parent)
+                batch_id = self._store.save_sealed(batch, to_parent=self._to_parent)
                 sealed = last
                 count += 1
-                self._on_sealed()
+                self._on_sealed(batch_id, records)
         return count

@@ -31,6 +31,7 @@ __all__ = ["Uplink", "UplinkState"]
 
 log = logging.getLogger("jgnode.uplink")
 _REPORT_EVERY_S = 2.0
+_KNOWN_RECORDS = 50_000  # record bytes held for sending without a read-back (~20 MB)
 
 
 @dataclass(slots=True)
@@ -62,6 +63,9 @@ class Uplink:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._call: Any = None  # the live Push call, cancelled by stop()
+        self._known: dict[int, list[bytes]] = {}  # record bytes of fresh batches, so they need no read-back
+        self._known_records = 0
+        self._known_lock = threading.Lock()
         self.state = UplinkState()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
 
@@ -81,6 +85,23 @@ class Uplink:
     def wake(self) -> None:
         """New batches are queued."""
         self._wake.set()
+
+    def offer(self, batch_id: int, records: list[bytes]) -> None:
+        """The record bytes of a batch just queued; kept (bounded) so sending needs no read-back."""
+        with self._known_lock:
+            if self._known_records + len(records) <= _KNOWN_RECORDS:
+                self._known[batch_id] = records
+                self._known_records += len(records)
+        self._wake.set()
+
+    def _pending(self, after: int) -> list[PendingBatch]:
+        with self._known_lock:
+            batches = self._store.pending_batches(after_batch_id=after, limit=self._window, known=self._known)
+            self._known_records = sum(len(r) for r in self._known.values())
+            # anything older than what was just read will not be asked for again in this session
+            for stale in [k for k in self._known if batches and k < batches[0].batch_id]:
+                self._known_records -= len(self._known.pop(stale))
+        return batches
 
     def _run(self) -> None:
         retrier = build_retrier(self._settings.retry, stop=self._stop, what=f"uplink to {self._parent}")
@@ -163,7 +184,7 @@ class Uplink:
         last_report = self._clock()
         while not (over.is_set() or self._stop.is_set()):
             self._wake.clear()
-            batches = self._store.pending_batches(after_batch_id=after, limit=self._window)
+            batches = self._pending(after)
             if not batches:
                 self._wake.wait(0.2)
                 if self._clock() - last_report > _REPORT_EVERY_S * 1e6:

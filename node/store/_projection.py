@@ -19,7 +19,7 @@ from node.store._schema import INSPECTION as INSPECTION_TABLE
 from node.store._schema import REGULATED_OBJECT as OBJECT_TABLE
 from node.store._schema import STREAM
 
-__all__ = ["PROJECTED_DATASETS", "ProjectedRow", "project_rows", "projection_backlog"]
+__all__ = ["PROJECTED_DATASETS", "ProjectedRow", "project_rows", "projection_backlog", "upsert_thematic"]
 
 # (seq, uid, version, domain record or None for a tombstone)
 ProjectedRow = tuple[int, str, int, Any]
@@ -97,6 +97,19 @@ def project_rows(
     up_to_seq: int,
 ) -> None:
     """Upsert the newest version of each row (tombstones mark ``deleted``) and move the watermark."""
+    upsert_thematic(engine, conn, origin=origin, dataset=dataset, rows=rows)
+    # never backwards: the ingest of own records may have projected further already
+    conn.execute(
+        update(STREAM)
+        .where((STREAM.c.id == stream_id) & (STREAM.c.projected_seq < up_to_seq))
+        .values(projected_seq=up_to_seq)
+    )
+
+
+def upsert_thematic(
+    engine: Engine, conn: Connection, *, origin: str, dataset: str, rows: Sequence[ProjectedRow]
+) -> None:
+    """Write the newest version of each row into the dataset's thematic table, if it has one."""
     spec = PROJECTED_DATASETS.get(dataset)
     if spec is not None and rows:
         table, _cls, to_columns = spec
@@ -126,4 +139,3 @@ def project_rows(
                 .where((table.c.origin == origin) & (table.c.uid == uid) & (table.c.version < version))
                 .values(deleted=True, version=version)
             )
-    conn.execute(update(STREAM).where(STREAM.c.id == stream_id).values(projected_seq=up_to_seq))

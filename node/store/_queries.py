@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from node.merkle import leaf_hash
-from node.store._schema import BATCH, CHILD, QUARANTINE, RECORD, STREAM
+from node.store._schema import BATCH, CHILD, QUARANTINE, RECORD, RECORD_KEY, STREAM
 from node.store._types import StreamKey
 
 __all__ = [
@@ -103,27 +103,38 @@ def status(conn: Connection) -> StoreStatus:
     return StoreStatus(streams, children, int(quarantined), int(first), int(last))
 
 
+def _versions_of(conn: Connection, stream_id: int, projected_seq: int, uid: str, version: int) -> list[tuple[int, int]]:
+    """(version, seq) of ``uid`` in a stream: from the key index, plus the tail not yet indexed."""
+    indexed = select(RECORD_KEY.c.version, RECORD_KEY.c.seq).where(
+        (RECORD_KEY.c.stream_id == stream_id) & (RECORD_KEY.c.uid == uid)
+    )
+    tail = select(RECORD.c.version, RECORD.c.seq).where(
+        (RECORD.c.stream_id == stream_id) & (RECORD.c.seq > projected_seq) & (RECORD.c.uid == uid)
+    )
+    if version:
+        indexed = indexed.where(RECORD_KEY.c.version == version)
+        tail = tail.where(RECORD.c.version == version)
+    return [(int(v), int(s)) for v, s in [*conn.execute(indexed), *conn.execute(tail)]]
+
+
 def provenance(
     conn: Connection, uid: str, *, dataset: str = "", origin: str = "", version: int = 0
 ) -> list[ProvenanceData]:
     """Every matching record version (the latest per stream unless ``version``) and its batch."""
-    query = (
-        select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, RECORD.c.seq, RECORD.c.version, RECORD.c.body)
-        .join(RECORD, RECORD.c.stream_id == STREAM.c.id)
-        .where(RECORD.c.uid == uid)
-    )
+    streams = select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, STREAM.c.projected_seq).order_by(STREAM.c.id)
     if dataset:
-        query = query.where(STREAM.c.dataset == dataset)
+        streams = streams.where(STREAM.c.dataset == dataset)
     if origin:
-        query = query.where(STREAM.c.origin == origin)
-    if version:
-        query = query.where(RECORD.c.version == version)
-    latest: dict[int, tuple[str, str, int, int, bytes]] = {}
-    for stream_id, o, d, seq, ver, body in conn.execute(query):
-        if stream_id not in latest or ver > latest[stream_id][3]:
-            latest[stream_id] = (o, d, seq, ver, body)
+        streams = streams.where(STREAM.c.origin == origin)
     found = []
-    for stream_id, (o, d, seq, ver, body) in sorted(latest.items()):
+    for stream_id, o, d, projected in conn.execute(streams).all():
+        versions = _versions_of(conn, stream_id, projected, uid, version)
+        if not versions:
+            continue
+        ver, seq = max(versions)
+        body = conn.execute(
+            select(RECORD.c.body).where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq == seq))
+        ).scalar_one()
         batch = conn.execute(
             select(BATCH.c.header, BATCH.c.signature, BATCH.c.leaves, BATCH.c.first_seq, BATCH.c.hops)
             .where((BATCH.c.stream_id == stream_id) & (BATCH.c.first_seq <= seq) & (BATCH.c.last_seq >= seq))

@@ -23,6 +23,7 @@ __all__ = [
     "OUTBOX",
     "QUARANTINE",
     "RECORD",
+    "RECORD_KEY",
     "REGULATED_OBJECT",
     "SCHEMA_VERSION",
     "STREAM",
@@ -32,6 +33,7 @@ __all__ = [
     "Meta",
     "OutboxRow",
     "QuarantineRow",
+    "RecordKeyRow",
     "RecordRow",
     "RegulatedObjectRow",
     "StreamRow",
@@ -73,13 +75,15 @@ class StreamRow(SQLModel, table=True):
 
 
 class RecordRow(SQLModel, table=True):
-    """One record version, stored as the exact bytes its origin signed."""
+    """One record version, stored as the exact bytes its origin signed.
+
+    Keyed by position only, so that applying a batch appends in key order; the
+    lookup by uid lives in ``record_key``, which the projector fills in bulk
+    (random-order uid keys cost a B-tree page write per record on the hot path).
+    """
 
     __tablename__: ClassVar[str] = "record"
-    __table_args__ = (
-        Index("ux_record_key", "stream_id", "uid", "version", unique=True),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     stream_id: int = Field(sa_column=Column(Integer, primary_key=True))
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
@@ -88,6 +92,18 @@ class RecordRow(SQLModel, table=True):
     op: int
     event_time_us: int = _big()
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RecordKeyRow(SQLModel, table=True):
+    """The idempotency key (origin, dataset, uid, version) of a record version, and where it is."""
+
+    __tablename__: ClassVar[str] = "record_key"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    stream_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    uid: str = Field(primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    seq: int = _big()
 
 
 class BatchRow(SQLModel, table=True):
@@ -205,6 +221,7 @@ class InspectionRow(SQLModel, table=True):
 
 STREAM = StreamRow.__table__  # type: ignore[attr-defined]
 RECORD = RecordRow.__table__  # type: ignore[attr-defined]
+RECORD_KEY = RecordKeyRow.__table__  # type: ignore[attr-defined]
 BATCH = BatchRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 CHILD = ChildLink.__table__  # type: ignore[attr-defined]

@@ -11,14 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from node.errors import ConfigError, StoreError
 from node.store import _projection, _queries
-from node.store._engine import WRITE_OPTION, BulkInsert, make_engine
+from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, make_engine
 from node.store._queries import ProvenanceData, StoreStatus
 from node.store._schema import (
     BATCH,
@@ -27,9 +28,9 @@ from node.store._schema import (
     OUTBOX,
     QUARANTINE,
     RECORD,
+    RECORD_KEY,
     SCHEMA_VERSION,
     STREAM,
-    StreamRow,
 )
 from node.store._types import (
     AppendResult,
@@ -54,7 +55,16 @@ __all__ = [
 
 
 RECORD_COLUMNS = ("stream_id", "seq", "uid", "version", "op", "event_time_us", "body")
+KEY_COLUMNS = ("stream_id", "uid", "version", "seq")
 _IN_CHUNK = 500
+
+
+class _Stream(NamedTuple):
+    id: int
+    applied_seq: int
+    sealed_seq: int
+    unsealed_since_us: int
+    projected_seq: int
 
 
 # encode(uid, version, seq, record) -> record bytes; same(existing body, record) -> unchanged?
@@ -71,7 +81,10 @@ class Store:
         self.node_id = node_id
         self._write_lock = threading.RLock()
         self._insert_records = BulkInsert(engine, RECORD, RECORD_COLUMNS, ignore_conflicts=True)
+        self._insert_keys = BulkInsert(engine, RECORD_KEY, KEY_COLUMNS, ignore_conflicts=True)
         self._stream_ids: dict[StreamKey, int] = {}
+        self._checkpointer = Checkpointer(engine)
+        self._checkpointer.start()
 
     @classmethod
     def open(cls, url: str, node_id: str) -> Store:
@@ -86,12 +99,13 @@ class Store:
         try:
             store._claim()
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Checkpoint the log and release the connection pool."""
+        self._checkpointer.stop()
         self.engine.dispose()
 
     def _claim(self) -> None:
@@ -136,14 +150,17 @@ class Store:
 
     # -- streams -------------------------------------------------------------
 
-    def _stream(self, conn: Connection, key: StreamKey, received_from: str) -> StreamRow:
-        """The stream row (created when new), read inside the current write transaction."""
+    def _stream(self, conn: Connection, key: StreamKey, received_from: str) -> _Stream:
+        """The stream's positions (row created when new), read inside the current write transaction."""
         where = (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
-        row = conn.execute(select(STREAM).where(where)).one_or_none()
+        query = select(
+            STREAM.c.id, STREAM.c.applied_seq, STREAM.c.sealed_seq, STREAM.c.unsealed_since_us, STREAM.c.projected_seq
+        ).where(where)
+        row = conn.execute(query).one_or_none()
         if row is None:
             conn.execute(STREAM.insert().values(origin=key.origin, dataset=key.dataset, received_from=received_from))
-            row = conn.execute(select(STREAM).where(where)).one()
-        return StreamRow.model_validate(row._mapping)
+            row = conn.execute(query).one()
+        return _Stream(*row)
 
     def stream_id(self, key: StreamKey) -> int | None:
         """Local id of a stream, or None when nothing of it is held."""
@@ -169,11 +186,11 @@ class Store:
         """
         with self.write() as conn:
             stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
-            assert stream.id is not None
             latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
             rows: list[tuple[int, int, str, int, int, int, bytes]] = []
             seq = stream.applied_seq
             duplicates = 0
+            projected: dict[tuple[str, int], Any] = {}
             for record in records:
                 held = latest.get(record.uid)
                 if held is not None and same(held[1], record):
@@ -183,14 +200,27 @@ class Store:
                 version = held[0] + 1 if held else 1
                 body = encode(record.uid, version, seq, record)
                 latest[record.uid] = (version, body)
+                projected[(record.uid, version)] = record.record
                 rows.append((stream.id, seq, record.uid, version, record.op, record.event_time_us, body))
             self._insert_records.run(conn, rows)
+            self._insert_keys.run(conn, [(sid, uid, version, seq) for sid, seq, uid, version, *_ in rows])
             if rows:
+                # project at once when the thematic table is up to date: the objects are in hand
+                caught_up = stream.projected_seq == stream.applied_seq
+                if caught_up:
+                    _projection.upsert_thematic(
+                        self.engine,
+                        conn,
+                        origin=self.node_id,
+                        dataset=dataset,
+                        rows=[(s, uid, v, projected[(uid, v)]) for _sid, s, uid, v, *_ in rows],
+                    )
                 conn.execute(
                     update(STREAM)
                     .where(STREAM.c.id == stream.id)
                     .values(
                         applied_seq=seq,
+                        projected_seq=seq if caught_up else stream.projected_seq,
                         records=STREAM.c.records + len(rows),
                         updated_at_us=now_us,
                         unsealed_since_us=stream.unsealed_since_us or now_us,
@@ -199,19 +229,31 @@ class Store:
         return AppendResult(len(rows), duplicates, stream.applied_seq + 1, seq)
 
     def _latest_versions(self, conn: Connection, stream_id: int, uids: set[str]) -> dict[str, tuple[int, bytes]]:
-        latest: dict[str, tuple[int, bytes]] = {}
+        """Latest (version, record bytes) per uid of an own stream (own keys are indexed at once)."""
+        latest: dict[str, tuple[int, int]] = {}
         ordered = sorted(uids)
         for start in range(0, len(ordered), _IN_CHUNK):
             chunk = ordered[start : start + _IN_CHUNK]
             rows = conn.execute(
-                select(RECORD.c.uid, RECORD.c.version, RECORD.c.body).where(
-                    (RECORD.c.stream_id == stream_id) & RECORD.c.uid.in_(chunk)
+                select(RECORD_KEY.c.uid, RECORD_KEY.c.version, RECORD_KEY.c.seq).where(
+                    (RECORD_KEY.c.stream_id == stream_id) & RECORD_KEY.c.uid.in_(chunk)
                 )
             )
-            for uid, version, body in rows:
+            for uid, version, seq in rows:
                 if uid not in latest or version > latest[uid][0]:
-                    latest[uid] = (version, body)
-        return latest
+                    latest[uid] = (version, seq)
+        bodies: dict[int, bytes] = {}
+        seqs = sorted(seq for _, seq in latest.values())
+        for start in range(0, len(seqs), _IN_CHUNK):
+            chunk_seqs = seqs[start : start + _IN_CHUNK]
+            bodies.update(
+                conn.execute(
+                    select(RECORD.c.seq, RECORD.c.body).where(
+                        (RECORD.c.stream_id == stream_id) & RECORD.c.seq.in_(chunk_seqs)
+                    )
+                ).all()
+            )
+        return {uid: (version, bodies[seq]) for uid, (version, seq) in latest.items()}
 
     def unsealed_streams(self) -> list[tuple[StreamKey, int, int, int]]:
         """Own streams with records not yet in a signed batch.
@@ -240,13 +282,7 @@ class Store:
         if stream_id is None:
             return []
         with self.read() as conn:
-            return list(
-                conn.execute(
-                    select(RECORD.c.body)
-                    .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first_seq, last_seq))
-                    .order_by(RECORD.c.seq)
-                ).scalars()
-            )
+            return _bodies(conn, stream_id, first_seq, last_seq)
 
     def save_sealed(self, batch: BatchData, *, to_parent: bool) -> int:
         """Keep a batch this node signed and queue it for the parent; returns its id."""
@@ -270,7 +306,7 @@ class Store:
     def _insert_batch(
         self,
         conn: Connection,
-        stream: StreamRow,
+        stream: _Stream,
         batch: BatchData,
         *,
         received_from: str,
@@ -298,7 +334,7 @@ class Store:
         self,
         conn: Connection,
         batch_id: int,
-        stream: StreamRow,
+        stream: _Stream,
         batch: BatchData,
         records: int,
         *,
@@ -325,35 +361,53 @@ class Store:
         now_us: int,
         to_parent: bool,
     ) -> ApplyOutcome:
-        """Apply a verified batch in one transaction; idempotent and in order.
+        """Apply one verified batch in its own transaction (see :meth:`apply_batches`)."""
+        (outcome,) = self.apply_batches([(batch, records, received_from)], now_us=now_us, to_parent=to_parent)
+        return outcome
 
-        A batch wholly at or below the applied sequence changes nothing; one that
-        starts past ``applied_seq + 1`` is a gap and is not applied; records of a
-        partly applied batch at or below the applied sequence are skipped.
+    def apply_batches(
+        self, items: Sequence[tuple[BatchData, Sequence[IncomingRecord], str]], *, now_us: int, to_parent: bool
+    ) -> list[ApplyOutcome]:
+        """Apply verified batches, each (batch, records, received_from), in ONE transaction.
+
+        Idempotent and in order per stream: a batch wholly at or below the
+        applied sequence changes nothing; one that starts past ``applied_seq + 1``
+        is a gap and is not applied; records of a partly applied batch at or
+        below the applied sequence are skipped. Nothing is acked before the
+        commit, so grouping batches only saves commits.
         """
         with self.write() as conn:
-            stream = self._stream(conn, batch.key, received_from)
-            applied = stream.applied_seq
-            if batch.last_seq <= applied:
-                return ApplyOutcome("duplicate", applied, 0)
-            if batch.first_seq > applied + 1:
-                return ApplyOutcome("gap", applied, 0)
-            sid = stream.id
-            assert sid is not None
-            fresh = records[applied + 1 - batch.first_seq :] if applied >= batch.first_seq else records
-            batch_id = self._insert_batch(conn, stream, batch, received_from=received_from, received_at_us=now_us)
-            written = self._insert_records.run(
-                conn, [(sid, r.seq, r.uid, r.version, r.op, r.event_time_us, r.body) for r in fresh]
-            )
-            conn.execute(
-                update(STREAM)
-                .where(STREAM.c.id == sid)
-                .values(applied_seq=batch.last_seq, records=STREAM.c.records + written, updated_at_us=now_us)
-            )
-            if to_parent:
-                self._enqueue(conn, batch_id, stream, batch, len(fresh), now_us=now_us)
-            self._count_child(conn, received_from, len(fresh), now_us)
-        return ApplyOutcome("applied", batch.last_seq, written)
+            return [self._apply(conn, b, r, received_from=f, now_us=now_us, to_parent=to_parent) for b, r, f in items]
+
+    def _apply(
+        self,
+        conn: Connection,
+        batch: BatchData,
+        records: Sequence[IncomingRecord],
+        *,
+        received_from: str,
+        now_us: int,
+        to_parent: bool,
+    ) -> ApplyOutcome:
+        stream = self._stream(conn, batch.key, received_from)
+        applied = stream.applied_seq
+        if batch.last_seq <= applied:
+            return ApplyOutcome("duplicate", applied, 0)
+        if batch.first_seq > applied + 1:
+            return ApplyOutcome("gap", applied, 0)
+        sid = stream.id
+        fresh = records[applied + 1 - batch.first_seq :] if applied >= batch.first_seq else records
+        batch_id = self._insert_batch(conn, stream, batch, received_from=received_from, received_at_us=now_us)
+        written = self._insert_records.run(conn, [(sid, *r) for r in fresh])
+        conn.execute(
+            update(STREAM)
+            .where(STREAM.c.id == sid)
+            .values(applied_seq=batch.last_seq, records=STREAM.c.records + written, updated_at_us=now_us)
+        )
+        if to_parent:
+            self._enqueue(conn, batch_id, stream, batch, len(fresh), now_us=now_us)
+        self._count_child(conn, received_from, len(fresh), now_us)
+        return ApplyOutcome("applied", batch.last_seq, written, batch_id)
 
     def _count_child(self, conn: Connection, child: str, records: int, now_us: int) -> None:
         updated = conn.execute(
@@ -383,8 +437,14 @@ class Store:
 
     # -- towards the parent --------------------------------------------------
 
-    def pending_batches(self, *, after_batch_id: int, limit: int) -> list[PendingBatch]:
-        """Batches owed to the parent, oldest first, after ``after_batch_id``."""
+    def pending_batches(
+        self, *, after_batch_id: int, limit: int, known: dict[int, list[bytes]] | None = None
+    ) -> list[PendingBatch]:
+        """Batches owed to the parent, oldest first, after ``after_batch_id``.
+
+        Record bytes found in ``known`` (batch id -> records, taken out of it)
+        are not read back from the database.
+        """
         with self.read() as conn:
             rows = conn.execute(
                 select(
@@ -412,13 +472,8 @@ class Store:
             )
             batches = []
             for batch_id, origin, dataset, stream_id, first, last, header, signature, hops, created in rows:
-                bodies = list(
-                    conn.execute(
-                        select(RECORD.c.body)
-                        .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first, last))
-                        .order_by(RECORD.c.seq)
-                    ).scalars()
-                )
+                cached = known.pop(batch_id, None) if known is not None else None
+                bodies = cached if cached is not None else _bodies(conn, stream_id, first, last)
                 batches.append(
                     PendingBatch(
                         batch_id,
@@ -549,17 +604,21 @@ class Store:
         with self.read() as conn:
             return _projection.projection_backlog(conn, limit)
 
-    def records_after(self, stream_id: int, after_seq: int, limit: int) -> list[tuple[int, str, int, int, bytes]]:
-        """(seq, uid, version, op, body) of a stream after ``after_seq``, in order."""
+    def records_after(
+        self, stream_id: int, after_seq: int, limit: int, *, bodies: bool = True
+    ) -> list[tuple[int, str, int, int, bytes]]:
+        """(seq, uid, version, op, body) of a stream after ``after_seq``, in order (body b"" if not asked)."""
+        body = RECORD.c.body if bodies else literal(b"")
         with self.read() as conn:
-            return list(
-                conn.execute(
-                    select(RECORD.c.seq, RECORD.c.uid, RECORD.c.version, RECORD.c.op, RECORD.c.body)
+            return [
+                tuple(row)
+                for row in conn.execute(
+                    select(RECORD.c.seq, RECORD.c.uid, RECORD.c.version, RECORD.c.op, body)
                     .where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq > after_seq))
                     .order_by(RECORD.c.seq)
                     .limit(limit)
-                )
-            )
+                ).all()
+            ]
 
     def project(
         self,
@@ -568,12 +627,18 @@ class Store:
         origin: str,
         dataset: str,
         rows: Sequence[_projection.ProjectedRow],
+        keys: Sequence[tuple[int, str, int, int]],
         up_to_seq: int,
         refused: Sequence[tuple[str, str, str, str, bytes]],
         now_us: int,
     ) -> None:
-        """Apply decoded rows to the thematic tables, quarantine undecodable ones, move the watermark."""
+        """Index record keys, apply decoded rows to the thematic tables, quarantine the undecodable.
+
+        ``keys`` are (stream id, uid, version, seq) of every record looked at; the
+        watermark moves to ``up_to_seq`` in the same transaction.
+        """
         with self.write() as conn:
+            self._insert_keys.run(conn, keys)
             _projection.project_rows(
                 self.engine, conn, stream_id=stream_id, origin=origin, dataset=dataset, rows=rows, up_to_seq=up_to_seq
             )
@@ -589,3 +654,16 @@ def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, 
                 for k, s, d, r, raw in entries
             ],
         )
+
+
+def _bodies(conn: Connection, stream_id: int, first_seq: int, last_seq: int) -> list[bytes]:
+    """Record bytes of seq first..last of a stream, in order (fetched in one go: a hot path)."""
+    return list(
+        conn.execute(
+            select(RECORD.c.body)
+            .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first_seq, last_seq))
+            .order_by(RECORD.c.seq)
+        )
+        .scalars()
+        .all()
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "AppendResult",
@@ -51,6 +51,7 @@ class NewRecord:
     op: int
     event_time_us: int
     payload: bytes  # opaque to the store; the encoder turns it into record bytes
+    record: Any = None  # the domain record, to fill the thematic table at once (None: tombstone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +64,8 @@ class AppendResult:
     last_seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingRecord:
-    """A verified record from a batch, with the columns the store indexes."""
+class IncomingRecord(NamedTuple):
+    """A verified record from a batch, with the columns the store indexes (a tuple: hot path)."""
 
     seq: int
     uid: str
@@ -82,6 +82,7 @@ class ApplyOutcome:
     status: Literal["applied", "duplicate", "gap"]
     applied_seq: int
     records: int
+    batch_id: int = 0  # local id of the stored batch when applied
 
 
 @dataclass(frozen=True, slots=True)
