@@ -17,7 +17,7 @@ from node.errors import ConfigError, JgnodeError, NotFoundError, PeerUnavailable
 from node.exchange import build_provenance, verify_provenance
 from node.grpc_util import make_channel
 from node.runtime import ADDRESS_FILE, run_until_signalled
-from node.serde import record_summary
+from node.serde import record_key, record_summary
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing, generate_signing_key, load_signer
 from node.store import Store
@@ -228,7 +228,9 @@ def provenance_bundles(settings: NodeSettings, args: argparse.Namespace) -> list
         return list(reply.provenances)
     store = Store.open(settings.db_url, settings.node_id)
     try:
-        found = store.provenance(args.uid, dataset=args.dataset, origin=args.origin, version=args.version)
+        found = store.provenance(
+            args.uid, key_of=record_key, dataset=args.dataset, origin=args.origin, version=args.version
+        )
     finally:
         store.close()
     return [

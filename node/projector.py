@@ -15,15 +15,17 @@ import threading
 import time
 from collections.abc import Callable
 
+from jgnode.exchange.v1 import exchange_pb2
+
 from node.errors import BatchRejectedError
-from node.serde import decode_record, payload_from_record
+from node.serde import OP_DELETE, OP_UPSERT, decode_record, payload_from_record
 from node.store import Store
 from node.store._projection import PROJECTED_DATASETS, ProjectedRow
 
 __all__ = ["Projector"]
 
 log = logging.getLogger("jgnode.projector")
-_BUSY_WINDOW_S = 0.25  # the exchange counts as busy for this long after its last batch
+_BUSY_WINDOW_S = 1.0  # the exchange counts as busy for this long after its last batch
 _YIELD_FACTOR = 3.0  # when busy, sleep this many times the time the last chunk took
 
 
@@ -87,33 +89,55 @@ class Projector:
         for stream_id, origin, dataset, projected, _applied in self._store.projection_backlog():
             if self._stop.is_set():
                 break
-            spec = PROJECTED_DATASETS.get(dataset)
-            batch = self._store.records_after(stream_id, projected, self._chunk, bodies=spec is not None)
-            if not batch:
+            chunk = self._store.records_after(stream_id, projected, self._chunk)
+            if not chunk:
                 continue
-            rows: list[ProjectedRow] = []
-            refused: list[tuple[str, str, str, str, bytes]] = []
-            expected = spec[1] if spec is not None else object
-            for seq, uid, version, _op, body in batch if spec is not None else ():
-                try:
-                    record = payload_from_record(decode_record(body))
-                except BatchRejectedError as exc:
-                    refused.append(("projection", f"{origin}/{dataset}/{seq}", dataset, str(exc), body))
-                    continue
-                if record is not None and not isinstance(record, expected):
-                    reason = f"payload {type(record).__name__} is not a {expected.__name__}"
-                    refused.append(("projection", f"{origin}/{dataset}/{seq}", dataset, reason, body))
-                    continue
-                rows.append((seq, uid, version, record))
+            rows, keys, refused = _read_chunk(stream_id, origin, dataset, chunk)
             self._store.project(
                 stream_id=stream_id,
                 origin=origin,
                 dataset=dataset,
                 rows=rows,
-                keys=[(stream_id, uid, version, seq) for seq, uid, version, _op, _body in batch],
-                up_to_seq=batch[-1][0],
+                keys=keys,
+                up_to_seq=chunk[-1][0],
                 refused=refused,
                 now_us=self._clock(),
             )
-            seen += len(batch)
+            seen += len(chunk)
         return seen
+
+
+def _read_chunk(
+    stream_id: int, origin: str, dataset: str, chunk: list[tuple[int, bytes]]
+) -> tuple[list[ProjectedRow], list[tuple[int, str, int, int]], list[tuple[str, str, str, str, bytes]]]:
+    """Parse and check each record: thematic rows, index keys, and what to quarantine."""
+    spec = PROJECTED_DATASETS.get(dataset)
+    rows: list[ProjectedRow] = []
+    keys: list[tuple[int, str, int, int]] = []
+    refused: list[tuple[str, str, str, str, bytes]] = []
+    expected = spec[1] if spec is not None else None
+    for seq, body in chunk:
+        try:
+            record = decode_record(body)
+            problem = _key_problem(record, origin, dataset, seq)
+            payload = payload_from_record(record) if expected is not None and not problem else None
+        except BatchRejectedError as exc:
+            problem = str(exc)
+        if not problem and expected is not None and payload is not None and not isinstance(payload, expected):
+            problem = f"payload {type(payload).__name__} is not a {expected.__name__}"
+        if problem:
+            refused.append(("projection", f"{origin}/{dataset}/{seq}", dataset, problem, body))
+            continue
+        keys.append((stream_id, record.uid, record.version, seq))
+        if expected is not None:
+            rows.append((seq, record.uid, record.version, payload))
+    return rows, keys, refused
+
+
+def _key_problem(record: exchange_pb2.Record, origin: str, dataset: str, seq: int) -> str:
+    """Why a record's key fields do not fit its place ("" when they do)."""
+    if (record.origin, record.dataset, record.seq) != (origin, dataset, seq):
+        return f"record says ({record.origin}, {record.dataset}, seq {record.seq}), stored as seq {seq}"
+    if not record.uid or record.version < 1 or record.op not in (OP_UPSERT, OP_DELETE):
+        return "record lacks a uid, a version or a valid operation"
+    return ""

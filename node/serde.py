@@ -42,7 +42,9 @@ __all__ = [
     "pack_payload",
     "pack_struct",
     "payload_from_record",
+    "record_key",
     "record_summary",
+    "stream_prefix",
 ]
 
 OP_UPSERT: Final = exchange_pb2.OPERATION_UPSERT
@@ -172,6 +174,20 @@ def decode_record(body: bytes) -> exchange_pb2.Record:
         return exchange_pb2.Record.FromString(body)
     except DecodeError as exc:
         raise BatchRejectedError(f"malformed record bytes: {exc}") from exc
+
+
+def record_key(body: bytes) -> tuple[str, int]:
+    """(uid, version) of record bytes; ("", 0) when they do not parse."""
+    try:
+        record = exchange_pb2.Record.FromString(body)
+    except DecodeError:
+        return "", 0
+    return record.uid, record.version
+
+
+def stream_prefix(origin: str, dataset: str) -> bytes:
+    """How every record of (origin, dataset) begins: fields 1 and 2, in field order."""
+    return exchange_pb2.Record(origin=origin, dataset=dataset).SerializeToString()
 
 
 def payload_from_record(record: exchange_pb2.Record) -> DatasetRecord | dict[str, Any] | None:

@@ -14,6 +14,7 @@ from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange
 from node.errors import JgnodeError, NotFoundError
 from node.exchange import Children, Receiver, build_provenance
 from node.grpc_util import abort_with, caller_node_id
+from node.serde import record_key
 from node.store import Store, StreamKey
 
 __all__ = ["AdminServicer", "ExchangeServicer"]
@@ -137,7 +138,7 @@ class AdminServicer(admin_pb2_grpc.NodeAdminServicer):
         """Provenance bundles of a record uid."""
         try:
             found = self._store.provenance(
-                request.uid, dataset=request.dataset, origin=request.origin, version=request.version
+                request.uid, key_of=record_key, dataset=request.dataset, origin=request.origin, version=request.version
             )
             if not found:
                 raise NotFoundError(f"no signed record with uid {request.uid!r}")

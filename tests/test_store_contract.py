@@ -15,9 +15,9 @@ from node.exchange._batches import build_provenance, encode_hops
 from node.ingest import ingest_records
 from node.merkle import leaf_hashes
 from node.projector import Projector
-from node.serde import encode_record
+from node.serde import encode_record, record_key
 from node.signing import KeyRing, Signer, generate_signing_key, load_signer
-from node.store import ApplyOutcome, BatchData, IncomingRecord, Store, StreamKey
+from node.store import ApplyOutcome, BatchData, Store, StreamKey
 from node.store._schema import INSPECTION, QUARANTINE, REGULATED_OBJECT
 from tests.test_ingest import sample_inspection
 
@@ -47,14 +47,10 @@ def _bodies(first: int, last: int, *, version: int = 1, origin: str = "330106") 
     ]
 
 
-def _incoming(bodies: list[bytes], first: int) -> list[IncomingRecord]:
-    return [IncomingRecord(first + i, f"u{first + i}", 1, 1, first + i, body) for i, body in enumerate(bodies)]
-
-
 def _apply(store: Store, signer: Signer, first: int, last: int, *, to_parent: bool = False) -> ApplyOutcome:
     bodies = _bodies(first, last)
     batch = seal(signer, KEY, bodies, first_seq=first, now_us=first)
-    return store.apply_batch(batch, _incoming(bodies, first), received_from="330106", now_us=10, to_parent=to_parent)
+    return store.apply_batch(batch, bodies, received_from="330106", now_us=10, to_parent=to_parent)
 
 
 def test_apply_is_idempotent_ordered_and_resumable(open_store: OpenStore, tmp_path: Path) -> None:
@@ -81,7 +77,9 @@ def test_own_records_get_versions_and_duplicates_are_counted(open_store: OpenSto
     stored, dups, lo, hi = ingest_records(store, "inspection", [first, changed])
     # the unchanged copy of #1 is a duplicate; the changed one is version 2 at seq 3
     assert (stored, dups, lo, hi) == (1, 1, 3, 3)
-    assert store.provenance("330106JC2024000001") == []  # not sealed yet: no signed batch, no provenance
+    assert (
+        store.provenance("330106JC2024000001", key_of=record_key) == []
+    )  # not sealed yet: no signed batch, no provenance
     with store.read() as conn:
         rows = conn.execute(select(INSPECTION.c.uid, INSPECTION.c.version, INSPECTION.c.result)).all()
     # own records reach the thematic table in the ingest transaction itself
@@ -126,8 +124,8 @@ def test_provenance_and_digest_survive_storage(open_store: OpenStore, tmp_path: 
 
     hops = add_hop(city_signer, batch.header, [], received_from="330106", now_us=2)
     batch = BatchData(batch.key, 1, 40, batch.header, batch.signature, batch.leaves, encode_hops(hops), 1)
-    city.apply_batch(batch, _incoming(bodies, 1), received_from="330106", now_us=3, to_parent=True)
-    (found,) = city.provenance("u17")
+    city.apply_batch(batch, bodies, received_from="330106", now_us=3, to_parent=True)
+    (found,) = city.provenance("u17", key_of=record_key)
     bundle = build_provenance(
         body=found.body,
         header=found.header,
@@ -175,7 +173,7 @@ def test_undecodable_record_is_quarantined_not_lost(open_store: OpenStore, tmp_p
         origin="330106", dataset="inspection", uid="u2", version=1, seq=2, op=1, event_time_us=2, payload=wrong
     )
     batch = seal(county, KEY, bodies, first_seq=1, now_us=1)
-    city.apply_batch(batch, _incoming(bodies, 1), received_from="330106", now_us=3, to_parent=False)
+    city.apply_batch(batch, bodies, received_from="330106", now_us=3, to_parent=False)
     projector = Projector(store=city, clock=lambda: 1)
     while projector.project_pending():
         pass

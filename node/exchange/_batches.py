@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import methodcaller
 
 from google.protobuf.message import DecodeError
 from jgnode.exchange.v1 import admin_pb2, exchange_pb2
@@ -19,9 +20,10 @@ from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 from governance.codes import is_within
 from node.errors import BatchRejectedError, VerificationError
 from node.merkle import inclusion_proof, leaf_hashes, root_from_leaves, verify_inclusion
+from node.serde import stream_prefix
 from node.settings import NODE_ID
 from node.signing import KeyRing, Signer
-from node.store import BatchData, IncomingRecord, StreamKey
+from node.store import BatchData, StreamKey
 
 __all__ = [
     "VerifiedBatch",
@@ -44,7 +46,7 @@ class VerifiedBatch:
 
     batch: BatchData  # hops: as received, without this node's hop
     hops: list[exchange_pb2.Hop]
-    records: list[IncomingRecord]
+    records: list[bytes]
 
 
 def batch_id(header: bytes) -> bytes:
@@ -156,8 +158,9 @@ def verify_batch(
 
     Checks, in order of cost: header shape and size, that the sender may send
     it (the origin itself, or the last forwarding hop) and that the origin lies
-    in the receiver's subtree, the origin's signature, the Merkle root over the
-    record bytes, the hop chain, and every record's key and position.
+    in the receiver's subtree, the origin's signature, that every record
+    belongs to the header's stream, the Merkle root over the record bytes (which
+    fixes their order and content), and the hop chain.
     """
     header = _parse_header(envelope.header)
     count = header.last_seq - header.first_seq + 1
@@ -170,9 +173,6 @@ def verify_batch(
     claimed_sender = _last_hop_node(envelope.hops) or header.origin
     if claimed_sender != sender:
         raise VerificationError(f"{sender} sent a batch that {claimed_sender} should have sent")
-    leaves = leaf_hashes(envelope.records)
-    if root_from_leaves(leaves) != header.merkle_root:
-        raise VerificationError("Merkle root does not match the records: batch altered in transit")
     keyring.verify(
         key_id=header.key_id,
         node_id=header.origin,
@@ -180,6 +180,11 @@ def verify_batch(
         data=envelope.header,
         signature=envelope.signature,
     )
+    records = list(envelope.records)  # one copy out of the message, used three times
+    _check_records(header, records)
+    leaves = leaf_hashes(records)
+    if root_from_leaves(leaves) != header.merkle_root:
+        raise VerificationError("Merkle root does not match the records: batch altered in transit")
     _verify_hops(header, envelope.header, envelope.hops, keyring)
     batch = BatchData(
         StreamKey(header.origin, header.dataset),
@@ -191,46 +196,22 @@ def verify_batch(
         encode_hops(envelope.hops),
         header.created_at_us,
     )
-    return VerifiedBatch(batch, list(envelope.hops), _incoming_records(header, envelope.records))
+    return VerifiedBatch(batch, list(envelope.hops), records)
 
 
-def _incoming_records(header: exchange_pb2.BatchHeader, bodies: Sequence[bytes]) -> list[IncomingRecord]:
-    # whole-list comprehensions: this runs for every record received
-    parse = exchange_pb2.Record.FromString
-    try:
-        records = [parse(body) for body in bodies]
-    except DecodeError as exc:
-        raise BatchRejectedError(f"a record is malformed: {exc}") from exc
-    origin, dataset = header.origin, header.dataset
-    strangers = [r for r in records if r.origin != origin or r.dataset != dataset]
-    if strangers:
+def _check_records(header: exchange_pb2.BatchHeader, records: list[bytes]) -> None:
+    """Every record must belong to the header's stream: a byte-prefix check, no parsing.
+
+    Records are encoded in field order (every protobuf library does so), so a
+    record of (origin, dataset) starts with exactly those two fields. The rest
+    of each record (uid, version, seq) is read and checked by the projector.
+    """
+    prefix = stream_prefix(header.origin, header.dataset)
+    if not all(map(methodcaller("startswith", prefix), records)):
+        position = next(i for i, r in enumerate(records) if not r.startswith(prefix))
         raise BatchRejectedError(
-            f"record {strangers[0].seq} names ({strangers[0].origin}, {strangers[0].dataset}), "
-            f"the header ({origin}, {dataset})"
+            f"record {header.first_seq + position} does not belong to ({header.origin}, {header.dataset})"
         )
-    seqs = [r.seq for r in records]
-    if seqs != list(range(header.first_seq, header.last_seq + 1)):
-        wrong = next(i for i, s in enumerate(seqs) if s != header.first_seq + i)
-        raise BatchRejectedError(
-            f"record at position {wrong} has seq {seqs[wrong]}, expected {header.first_seq + wrong}"
-        )
-    if not all(r.uid and r.version >= 1 and r.op in _OPS for r in records):
-        bad = next(r for r in records if not (r.uid and r.version >= 1 and r.op in _OPS))
-        raise BatchRejectedError(f"record {bad.seq}: missing uid, version or operation")
-    return list(
-        map(
-            IncomingRecord._make,
-            zip(
-                seqs,
-                [r.uid for r in records],
-                [r.version for r in records],
-                [r.op for r in records],
-                [r.event_time_us for r in records],
-                bodies,
-                strict=True,
-            ),
-        )
-    )
 
 
 def build_provenance(

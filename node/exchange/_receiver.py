@@ -18,7 +18,7 @@ from node.errors import BatchRejectedError, VerificationError
 from node.exchange._batches import add_hop, encode_hops, verify_batch
 from node.settings import NODE_ID
 from node.signing import KeyRing, Signer
-from node.store import BatchData, IncomingRecord, Store
+from node.store import BatchData, Store
 
 __all__ = ["Applied", "ChildState", "Children", "Receiver"]
 
@@ -72,7 +72,7 @@ class Children:
 @dataclass(slots=True)
 class _Pending:
     batch: BatchData
-    records: list[IncomingRecord]
+    records: list[bytes]
     sender: str
     future: Future[exchange_pb2.Ack]
 
@@ -209,7 +209,7 @@ class Receiver:
         for pending, outcome in zip(group, outcomes, strict=True):
             batch = pending.batch
             if outcome.status == "applied":
-                applied.append(Applied(outcome.batch_id, batch, [r.body for r in pending.records]))
+                applied.append(Applied(outcome.batch_id, batch, pending.records))
             elif outcome.status == "gap":
                 log.warning(
                     "%s/%s from %s starts at %d, %d applied: asking to resend",

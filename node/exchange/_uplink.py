@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = ["Uplink", "UplinkState"]
 
 log = logging.getLogger("jgnode.uplink")
 _REPORT_EVERY_S = 2.0
+_ACK_SAVE_S = 0.2  # longest an ack waits in memory before it is written
 _KNOWN_RECORDS = 50_000  # record bytes held for sending without a read-back (~20 MB)
 
 
@@ -66,6 +68,8 @@ class Uplink:
         self._known: dict[int, list[bytes]] = {}  # record bytes of fresh batches, so they need no read-back
         self._known_records = 0
         self._known_lock = threading.Lock()
+        self._unsaved: dict[StreamKey, int] = {}  # acks received, not yet written
+        self._last_save = 0.0
         self.state = UplinkState()
         self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
 
@@ -140,13 +144,14 @@ class Uplink:
             self.state.last_error = ""
             try:
                 for ack in call:
-                    self._on_ack(ack, inflight.popleft())
+                    self._on_ack(ack, inflight.popleft(), idle=not inflight)
                     acked_any = True
                     slots.release()
             except _ResyncError:
                 call.cancel()
             finally:
                 over.set()
+                self._save_acks()
         except grpc.RpcError as exc:
             if self._stop.is_set():
                 return
@@ -208,7 +213,18 @@ class Uplink:
             oldest_pending_us=backlog.oldest_enqueued_us,
         )
 
-    def _on_ack(self, ack: exchange_pb2.Ack, sent: PendingBatch) -> None:
+    def _save_acks(self) -> None:
+        """Persist the acks received since the last save (one transaction for all streams).
+
+        Acks are kept in memory for up to ``_ACK_SAVE_S``: losing them in a crash
+        costs nothing, since every session starts from the parent's own cursors.
+        """
+        if self._unsaved:
+            acks, self._unsaved = self._unsaved, {}
+            self.state.records_acked += self._store.record_parent_acks(acks, now_us=self._clock())
+        self._last_save = time.monotonic()
+
+    def _on_ack(self, ack: exchange_pb2.Ack, sent: PendingBatch, *, idle: bool) -> None:
         if (ack.origin, ack.dataset, ack.batch_last_seq) != (sent.stream.origin, sent.stream.dataset, sent.last_seq):
             log.error(
                 "parent acked %s/%s@%d, expected %s/%s@%d: resyncing",
@@ -229,11 +245,13 @@ class Uplink:
                 sent.last_seq,
                 ack.detail,
             )
+            self._save_acks()
             self._store.refuse_batch(sent.batch_id, ack.detail)
             return
-        now = self._clock()
-        self.state.records_acked += self._store.record_parent_ack(sent.stream, ack.applied_seq, now_us=now)
-        self.state.last_ack_at_us = now
+        self.state.last_ack_at_us = self._clock()
+        self._unsaved[sent.stream] = max(self._unsaved.get(sent.stream, 0), ack.applied_seq)
+        if idle or time.monotonic() - self._last_save > _ACK_SAVE_S:
+            self._save_acks()
         if ack.status == exchange_pb2.ACK_STATUS_GAP:
             log.warning("parent is missing %s/%s after %d: resyncing", ack.origin, ack.dataset, ack.applied_seq)
             raise _ResyncError

@@ -6,8 +6,8 @@ from node.store._types import (
     AppendResult,
     ApplyOutcome,
     BatchData,
-    IncomingRecord,
     NewRecord,
+    OutboxBacklog,
     PendingBatch,
     StreamKey,
 )
@@ -17,7 +17,6 @@ __all__ = [
     "ApplyOutcome",
     "BatchData",
     "ChildCounters",
-    "IncomingRecord",
     "NewRecord",
     "OutboxBacklog",
     "PendingBatch",

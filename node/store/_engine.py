@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from node.errors import ConfigError
 
-__all__ = ["BulkInsert", "Checkpointer", "dialect_insert", "make_engine"]
+__all__ = ["BulkInsert", "Checkpointer", "RawQuery", "dialect_insert", "make_engine"]
 
 WRITE_OPTION = "jgnode_write"
 log = logging.getLogger("jgnode.store")
@@ -105,6 +105,31 @@ class BulkInsert:
             params = list(rows)
         result = conn.exec_driver_sql(self.sql, params)
         return max(result.rowcount, 0)
+
+
+class RawQuery:
+    """A SELECT built once with Core, run on the driver's cursor: rows come back as plain tuples.
+
+    For hot paths that read thousands of rows of plain columns, where Result
+    processing costs more than the query.
+    """
+
+    def __init__(self, engine: Engine, stmt: Select[Any]) -> None:
+        """Compile ``stmt`` (with named bindparams) for the engine's backend."""
+        compiled = stmt.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._positional = engine.dialect.positional
+        self._order = list(compiled.positiontup or [])
+
+    def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        """All rows for ``params``."""
+        args: Any = tuple(params[name] for name in self._order) if self._positional else params
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, args)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 class Checkpointer:

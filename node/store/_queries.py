@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
@@ -12,6 +13,7 @@ from node.store._types import StreamKey
 
 __all__ = [
     "ChildCounters",
+    "KeyOf",
     "ProvenanceData",
     "StoreStatus",
     "StreamCounters",
@@ -103,22 +105,30 @@ def status(conn: Connection) -> StoreStatus:
     return StoreStatus(streams, children, int(quarantined), int(first), int(last))
 
 
-def _versions_of(conn: Connection, stream_id: int, projected_seq: int, uid: str, version: int) -> list[tuple[int, int]]:
+# record bytes -> (uid, version); the store itself never parses records
+KeyOf = Callable[[bytes], tuple[str, int]]
+
+
+def _versions_of(
+    conn: Connection, stream_id: int, uid: str, *, projected_seq: int, version: int, key_of: KeyOf
+) -> list[tuple[int, int]]:
     """(version, seq) of ``uid`` in a stream: from the key index, plus the tail not yet indexed."""
     indexed = select(RECORD_KEY.c.version, RECORD_KEY.c.seq).where(
         (RECORD_KEY.c.stream_id == stream_id) & (RECORD_KEY.c.uid == uid)
     )
-    tail = select(RECORD.c.version, RECORD.c.seq).where(
-        (RECORD.c.stream_id == stream_id) & (RECORD.c.seq > projected_seq) & (RECORD.c.uid == uid)
-    )
     if version:
         indexed = indexed.where(RECORD_KEY.c.version == version)
-        tail = tail.where(RECORD.c.version == version)
-    return [(int(v), int(s)) for v, s in [*conn.execute(indexed), *conn.execute(tail)]]
+    found = [(int(v), int(s)) for v, s in conn.execute(indexed)]
+    tail = select(RECORD.c.seq, RECORD.c.body).where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq > projected_seq))
+    for seq, body in conn.execution_options(yield_per=2000).execute(tail):
+        held_uid, held_version = key_of(body)
+        if held_uid == uid and (not version or held_version == version):
+            found.append((held_version, int(seq)))
+    return found
 
 
 def provenance(
-    conn: Connection, uid: str, *, dataset: str = "", origin: str = "", version: int = 0
+    conn: Connection, uid: str, *, key_of: KeyOf, dataset: str = "", origin: str = "", version: int = 0
 ) -> list[ProvenanceData]:
     """Every matching record version (the latest per stream unless ``version``) and its batch."""
     streams = select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, STREAM.c.projected_seq).order_by(STREAM.c.id)
@@ -128,7 +138,7 @@ def provenance(
         streams = streams.where(STREAM.c.origin == origin)
     found = []
     for stream_id, o, d, projected in conn.execute(streams).all():
-        versions = _versions_of(conn, stream_id, projected, uid, version)
+        versions = _versions_of(conn, stream_id, uid, projected_seq=projected, version=version, key_of=key_of)
         if not versions:
             continue
         ver, seq = max(versions)

@@ -39,7 +39,7 @@ __all__ = [
     "StreamRow",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _big(**kwargs: Any) -> Any:
@@ -75,11 +75,12 @@ class StreamRow(SQLModel, table=True):
 
 
 class RecordRow(SQLModel, table=True):
-    """One record version, stored as the exact bytes its origin signed.
+    """One record version, stored as the exact bytes its origin signed, by position.
 
-    Keyed by position only, so that applying a batch appends in key order; the
-    lookup by uid lives in ``record_key``, which the projector fills in bulk
-    (random-order uid keys cost a B-tree page write per record on the hot path).
+    Applying a batch appends in key order and parses nothing: the key fields
+    inside the bytes are read, checked and indexed (``record_key``) by the
+    projector in bulk; random-order uid keys would cost a B-tree page write
+    per record on the hot path.
     """
 
     __tablename__: ClassVar[str] = "record"
@@ -87,10 +88,6 @@ class RecordRow(SQLModel, table=True):
 
     stream_id: int = Field(sa_column=Column(Integer, primary_key=True))
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    uid: str
-    version: int = _big()
-    op: int
-    event_time_us: int = _big()
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

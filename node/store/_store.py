@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import count, repeat
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, literal, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from node.errors import ConfigError, StoreError
 from node.store import _projection, _queries
-from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, make_engine
+from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, RawQuery, make_engine
 from node.store._queries import ProvenanceData, StoreStatus
 from node.store._schema import (
     BATCH,
@@ -36,7 +37,6 @@ from node.store._types import (
     AppendResult,
     ApplyOutcome,
     BatchData,
-    IncomingRecord,
     NewRecord,
     OutboxBacklog,
     PendingBatch,
@@ -46,7 +46,6 @@ from node.store._types import (
 __all__ = [
     "AppendResult",
     "ApplyOutcome",
-    "IncomingRecord",
     "NewRecord",
     "PendingBatch",
     "Store",
@@ -54,7 +53,7 @@ __all__ = [
 ]
 
 
-RECORD_COLUMNS = ("stream_id", "seq", "uid", "version", "op", "event_time_us", "body")
+RECORD_COLUMNS = ("stream_id", "seq", "body")
 KEY_COLUMNS = ("stream_id", "uid", "version", "seq")
 _IN_CHUNK = 500
 
@@ -83,6 +82,12 @@ class Store:
         self._insert_records = BulkInsert(engine, RECORD, RECORD_COLUMNS, ignore_conflicts=True)
         self._insert_keys = BulkInsert(engine, RECORD_KEY, KEY_COLUMNS, ignore_conflicts=True)
         self._stream_ids: dict[StreamKey, int] = {}
+        self._select_bodies = RawQuery(
+            engine,
+            select(RECORD.c.body)
+            .where((RECORD.c.stream_id == bindparam("sid")) & RECORD.c.seq.between(bindparam("lo"), bindparam("hi")))
+            .order_by(RECORD.c.seq),
+        )
         self._checkpointer = Checkpointer(engine)
         self._checkpointer.start()
 
@@ -187,7 +192,7 @@ class Store:
         with self.write() as conn:
             stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
             latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
-            rows: list[tuple[int, int, str, int, int, int, bytes]] = []
+            rows: list[tuple[int, str, int, bytes]] = []  # seq, uid, version, record bytes
             seq = stream.applied_seq
             duplicates = 0
             projected: dict[tuple[str, int], Any] = {}
@@ -201,9 +206,9 @@ class Store:
                 body = encode(record.uid, version, seq, record)
                 latest[record.uid] = (version, body)
                 projected[(record.uid, version)] = record.record
-                rows.append((stream.id, seq, record.uid, version, record.op, record.event_time_us, body))
-            self._insert_records.run(conn, rows)
-            self._insert_keys.run(conn, [(sid, uid, version, seq) for sid, seq, uid, version, *_ in rows])
+                rows.append((seq, record.uid, version, body))
+            self._insert_records.run(conn, [(stream.id, seq, body) for seq, _uid, _version, body in rows])
+            self._insert_keys.run(conn, [(stream.id, uid, version, seq) for seq, uid, version, _body in rows])
             if rows:
                 # project at once when the thematic table is up to date: the objects are in hand
                 caught_up = stream.projected_seq == stream.applied_seq
@@ -213,7 +218,7 @@ class Store:
                         conn,
                         origin=self.node_id,
                         dataset=dataset,
-                        rows=[(s, uid, v, projected[(uid, v)]) for _sid, s, uid, v, *_ in rows],
+                        rows=[(s, uid, v, projected[(uid, v)]) for s, uid, v, _body in rows],
                     )
                 conn.execute(
                     update(STREAM)
@@ -276,13 +281,17 @@ class Store:
                 (StreamKey(origin, dataset), sealed, applied, since) for origin, dataset, sealed, applied, since in rows
             ]
 
+    def _bodies(self, conn: Connection, stream_id: int, first_seq: int, last_seq: int) -> list[bytes]:
+        """Record bytes of seq first..last of a stream, in order (a hot path: raw cursor)."""
+        return [body for (body,) in self._select_bodies.rows(conn, sid=stream_id, lo=first_seq, hi=last_seq)]
+
     def records_in_range(self, key: StreamKey, first_seq: int, last_seq: int) -> list[bytes]:
         """Record bytes of one stream, seq first..last, in order."""
         stream_id = self.stream_id(key)
         if stream_id is None:
             return []
         with self.read() as conn:
-            return _bodies(conn, stream_id, first_seq, last_seq)
+            return self._bodies(conn, stream_id, first_seq, last_seq)
 
     def save_sealed(self, batch: BatchData, *, to_parent: bool) -> int:
         """Keep a batch this node signed and queue it for the parent; returns its id."""
@@ -355,7 +364,7 @@ class Store:
     def apply_batch(
         self,
         batch: BatchData,
-        records: Sequence[IncomingRecord],
+        records: Sequence[bytes],
         *,
         received_from: str,
         now_us: int,
@@ -366,9 +375,9 @@ class Store:
         return outcome
 
     def apply_batches(
-        self, items: Sequence[tuple[BatchData, Sequence[IncomingRecord], str]], *, now_us: int, to_parent: bool
+        self, items: Sequence[tuple[BatchData, Sequence[bytes], str]], *, now_us: int, to_parent: bool
     ) -> list[ApplyOutcome]:
-        """Apply verified batches, each (batch, records, received_from), in ONE transaction.
+        """Apply verified batches, each (batch, record bytes, received_from), in ONE transaction.
 
         Idempotent and in order per stream: a batch wholly at or below the
         applied sequence changes nothing; one that starts past ``applied_seq + 1``
@@ -383,7 +392,7 @@ class Store:
         self,
         conn: Connection,
         batch: BatchData,
-        records: Sequence[IncomingRecord],
+        records: Sequence[bytes],
         *,
         received_from: str,
         now_us: int,
@@ -396,9 +405,10 @@ class Store:
         if batch.first_seq > applied + 1:
             return ApplyOutcome("gap", applied, 0)
         sid = stream.id
-        fresh = records[applied + 1 - batch.first_seq :] if applied >= batch.first_seq else records
+        first_new = max(applied + 1, batch.first_seq)
+        fresh = records[first_new - batch.first_seq :]
         batch_id = self._insert_batch(conn, stream, batch, received_from=received_from, received_at_us=now_us)
-        written = self._insert_records.run(conn, [(sid, *r) for r in fresh])
+        written = self._insert_records.run(conn, list(zip(repeat(sid), count(first_new), fresh)))
         conn.execute(
             update(STREAM)
             .where(STREAM.c.id == sid)
@@ -473,7 +483,7 @@ class Store:
             batches = []
             for batch_id, origin, dataset, stream_id, first, last, header, signature, hops, created in rows:
                 cached = known.pop(batch_id, None) if known is not None else None
-                bodies = cached if cached is not None else _bodies(conn, stream_id, first, last)
+                bodies = cached if cached is not None else self._bodies(conn, stream_id, first, last)
                 batches.append(
                     PendingBatch(
                         batch_id,
@@ -490,28 +500,33 @@ class Store:
             return batches
 
     def record_parent_ack(self, key: StreamKey, applied_seq: int, *, now_us: int) -> int:
-        """Note the parent's ack for a stream; drops acked batches from the outbox.
+        """Note the parent's ack for one stream (see :meth:`record_parent_acks`)."""
+        return self.record_parent_acks({key: applied_seq}, now_us=now_us)
+
+    def record_parent_acks(self, acks: dict[StreamKey, int], *, now_us: int) -> int:
+        """Note the parent's acks (stream -> applied seq); drops acked batches from the outbox.
 
         Returns the number of records newly acked.
         """
+        newly = 0
         with self.write() as conn:
-            row = conn.execute(
-                select(STREAM.c.id, STREAM.c.parent_acked_seq).where(
-                    (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
+            for key, applied_seq in acks.items():
+                row = conn.execute(
+                    select(STREAM.c.id, STREAM.c.parent_acked_seq).where(
+                        (STREAM.c.origin == key.origin) & (STREAM.c.dataset == key.dataset)
+                    )
+                ).one_or_none()
+                if row is None or applied_seq <= row.parent_acked_seq:
+                    continue
+                done = (OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)
+                newly += conn.execute(select(func.coalesce(func.sum(OUTBOX.c.records), 0)).where(done)).scalar_one()
+                conn.execute(delete(OUTBOX).where(done))
+                conn.execute(
+                    update(STREAM)
+                    .where(STREAM.c.id == row.id)
+                    .values(parent_acked_seq=applied_seq, last_ack_at_us=now_us)
                 )
-            ).one_or_none()
-            if row is None or applied_seq <= row.parent_acked_seq:
-                return 0
-            acked = conn.execute(
-                select(func.coalesce(func.sum(OUTBOX.c.records), 0)).where(
-                    (OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)
-                )
-            ).scalar_one()
-            conn.execute(delete(OUTBOX).where((OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)))
-            conn.execute(
-                update(STREAM).where(STREAM.c.id == row.id).values(parent_acked_seq=applied_seq, last_ack_at_us=now_us)
-            )
-            return int(acked)
+        return int(newly)
 
     def realign_outbox(self, key: StreamKey, parent_applied: int, *, now_us: int) -> None:
         """Make the outbox match the parent's cursor for one stream.
@@ -587,10 +602,15 @@ class Store:
         with self.read() as conn:
             return _queries.status(conn)
 
-    def provenance(self, uid: str, *, dataset: str = "", origin: str = "", version: int = 0) -> list[ProvenanceData]:
-        """Record versions with this uid (latest per stream unless ``version``) and their batches."""
+    def provenance(
+        self, uid: str, *, key_of: _queries.KeyOf, dataset: str = "", origin: str = "", version: int = 0
+    ) -> list[ProvenanceData]:
+        """Record versions with this uid (latest per stream unless ``version``) and their batches.
+
+        ``key_of`` reads (uid, version) from record bytes not yet indexed.
+        """
         with self.read() as conn:
-            return _queries.provenance(conn, uid, dataset=dataset, origin=origin, version=version)
+            return _queries.provenance(conn, uid, key_of=key_of, dataset=dataset, origin=origin, version=version)
 
     def set_digest(self, *, dataset: str = "", origin: str = "") -> tuple[int, int]:
         """(count, order-independent digest) of the record versions held."""
@@ -604,16 +624,13 @@ class Store:
         with self.read() as conn:
             return _projection.projection_backlog(conn, limit)
 
-    def records_after(
-        self, stream_id: int, after_seq: int, limit: int, *, bodies: bool = True
-    ) -> list[tuple[int, str, int, int, bytes]]:
-        """(seq, uid, version, op, body) of a stream after ``after_seq``, in order (body b"" if not asked)."""
-        body = RECORD.c.body if bodies else literal(b"")
+    def records_after(self, stream_id: int, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """(seq, record bytes) of a stream after ``after_seq``, in order."""
         with self.read() as conn:
             return [
-                tuple(row)
-                for row in conn.execute(
-                    select(RECORD.c.seq, RECORD.c.uid, RECORD.c.version, RECORD.c.op, body)
+                (seq, body)
+                for seq, body in conn.execute(
+                    select(RECORD.c.seq, RECORD.c.body)
                     .where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq > after_seq))
                     .order_by(RECORD.c.seq)
                     .limit(limit)
@@ -632,17 +649,43 @@ class Store:
         refused: Sequence[tuple[str, str, str, str, bytes]],
         now_us: int,
     ) -> None:
-        """Index record keys, apply decoded rows to the thematic tables, quarantine the undecodable.
+        """Index record keys, apply decoded rows to the thematic tables, quarantine what does not fit.
 
-        ``keys`` are (stream id, uid, version, seq) of every record looked at; the
-        watermark moves to ``up_to_seq`` in the same transaction.
+        ``keys`` are (stream id, uid, version, seq) of the well-formed records
+        looked at. A key already held at another seq breaks idempotency: that
+        record is flagged in quarantine and not projected (its bytes stay, as
+        signed, in the record table). The watermark moves to ``up_to_seq`` in
+        the same transaction.
         """
         with self.write() as conn:
-            self._insert_keys.run(conn, keys)
+            refused = list(refused)
+            if self._insert_keys.run(conn, keys) < len(keys):
+                doubled = self._doubled_keys(conn, stream_id, keys)
+                rows = [row for row in rows if row[0] not in doubled]
+                refused += [
+                    ("projection", f"{origin}/{dataset}/{seq}", dataset, reason, b"") for seq, reason in doubled.items()
+                ]
             _projection.project_rows(
                 self.engine, conn, stream_id=stream_id, origin=origin, dataset=dataset, rows=rows, up_to_seq=up_to_seq
             )
             _insert_quarantine(conn, refused, now_us)
+
+    def _doubled_keys(
+        self, conn: Connection, stream_id: int, keys: Sequence[tuple[int, str, int, int]]
+    ) -> dict[int, str]:
+        """Seqs whose (uid, version) is held at another seq, with the reason."""
+        held: dict[tuple[str, int], int] = {}
+        uids = sorted({uid for _sid, uid, _version, _seq in keys})
+        for start in range(0, len(uids), _IN_CHUNK):
+            query = select(RECORD_KEY.c.uid, RECORD_KEY.c.version, RECORD_KEY.c.seq).where(
+                (RECORD_KEY.c.stream_id == stream_id) & RECORD_KEY.c.uid.in_(uids[start : start + _IN_CHUNK])
+            )
+            held.update({(uid, version): seq for uid, version, seq in conn.execute(query)})
+        return {
+            seq: f"idempotency key ({uid}, version {version}) is already held at seq {held[(uid, version)]}"
+            for _sid, uid, version, seq in keys
+            if held.get((uid, version), seq) != seq
+        }
 
 
 def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, str, bytes]], now_us: int) -> None:
@@ -654,16 +697,3 @@ def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, 
                 for k, s, d, r, raw in entries
             ],
         )
-
-
-def _bodies(conn: Connection, stream_id: int, first_seq: int, last_seq: int) -> list[bytes]:
-    """Record bytes of seq first..last of a stream, in order (fetched in one go: a hot path)."""
-    return list(
-        conn.execute(
-            select(RECORD.c.body)
-            .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first_seq, last_seq))
-            .order_by(RECORD.c.seq)
-        )
-        .scalars()
-        .all()
-    )

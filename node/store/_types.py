@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 __all__ = [
     "AppendResult",
     "ApplyOutcome",
     "BatchData",
-    "IncomingRecord",
     "NewRecord",
     "PendingBatch",
     "StreamKey",
@@ -62,17 +61,6 @@ class AppendResult:
     duplicates: int
     first_seq: int
     last_seq: int
-
-
-class IncomingRecord(NamedTuple):
-    """A verified record from a batch, with the columns the store indexes (a tuple: hot path)."""
-
-    seq: int
-    uid: str
-    version: int
-    op: int
-    event_time_us: int
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
