@@ -235,10 +235,9 @@ def provenance_bundles(settings: NodeSettings, args: argparse.Namespace) -> list
         store.close()
     return [
         build_provenance(
-            body=p.body,
             header=p.header,
             signature=p.signature,
-            leaves=p.leaves,
+            batch_records=p.batch_records,
             first_seq=p.first_seq,
             seq=p.seq,
             hops=p.hops,

@@ -147,10 +147,9 @@ class AdminServicer(admin_pb2_grpc.NodeAdminServicer):
         return admin_pb2.GetProvenanceResponse(
             provenances=[
                 build_provenance(
-                    body=p.body,
                     header=p.header,
                     signature=p.signature,
-                    leaves=p.leaves,
+                    batch_records=p.batch_records,
                     first_seq=p.first_seq,
                     seq=p.seq,
                     hops=p.hops,

@@ -123,14 +123,13 @@ def test_provenance_and_digest_survive_storage(open_store: OpenStore, tmp_path: 
     from node.exchange import add_hop
 
     hops = add_hop(city_signer, batch.header, [], received_from="330106", now_us=2)
-    batch = BatchData(batch.key, 1, 40, batch.header, batch.signature, batch.leaves, encode_hops(hops), 1)
+    batch = BatchData(batch.key, 1, 40, batch.header, batch.signature, encode_hops(hops), 1)
     city.apply_batch(batch, bodies, received_from="330106", now_us=3, to_parent=True)
     (found,) = city.provenance("u17", key_of=record_key)
     bundle = build_provenance(
-        body=found.body,
         header=found.header,
         signature=found.signature,
-        leaves=found.leaves,
+        batch_records=found.batch_records,
         first_seq=found.first_seq,
         seq=found.seq,
         hops=found.hops,

@@ -68,7 +68,7 @@ def seal(signer: Signer, key: StreamKey, records: Sequence[bytes], *, first_seq:
         merkle_root=root_from_leaves(leaves),
     ).SerializeToString()
     last_seq = first_seq + len(records) - 1
-    return BatchData(key, first_seq, last_seq, header, signer.sign(header), b"".join(leaves), encode_hops([]), now_us)
+    return BatchData(key, first_seq, last_seq, header, signer.sign(header), encode_hops([]), now_us)
 
 
 def _hop_digest(hop: exchange_pb2.Hop) -> bytes:
@@ -192,7 +192,6 @@ def verify_batch(
         header.last_seq,
         envelope.header,
         envelope.signature,
-        b"".join(leaves),
         encode_hops(envelope.hops),
         header.created_at_us,
     )
@@ -215,13 +214,13 @@ def _check_records(header: exchange_pb2.BatchHeader, records: list[bytes]) -> No
 
 
 def build_provenance(
-    *, body: bytes, header: bytes, signature: bytes, leaves: bytes, first_seq: int, seq: int, hops: bytes
+    *, header: bytes, signature: bytes, batch_records: Sequence[bytes], first_seq: int, seq: int, hops: bytes
 ) -> admin_pb2.Provenance:
-    """A record's provenance bundle from what the store keeps."""
-    leaf_list = [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+    """A record's provenance bundle from what the store keeps: its batch's header, records and hops."""
+    leaf_list = leaf_hashes(batch_records)
     index = seq - first_seq
     return admin_pb2.Provenance(
-        record=body,
+        record=batch_records[index],
         header=header,
         signature=signature,
         leaf_index=index,

@@ -67,7 +67,7 @@ class ProvenanceData:
     body: bytes
     header: bytes
     signature: bytes
-    leaves: bytes
+    batch_records: list[bytes]  # every record of the batch, in order: the Merkle leaves
     first_seq: int
     hops: bytes
 
@@ -142,18 +142,27 @@ def provenance(
         if not versions:
             continue
         ver, seq = max(versions)
-        body = conn.execute(
-            select(RECORD.c.body).where((RECORD.c.stream_id == stream_id) & (RECORD.c.seq == seq))
-        ).scalar_one()
         batch = conn.execute(
-            select(BATCH.c.header, BATCH.c.signature, BATCH.c.leaves, BATCH.c.first_seq, BATCH.c.hops)
+            select(BATCH.c.header, BATCH.c.signature, BATCH.c.first_seq, BATCH.c.last_seq, BATCH.c.hops)
             .where((BATCH.c.stream_id == stream_id) & (BATCH.c.first_seq <= seq) & (BATCH.c.last_seq >= seq))
             .order_by(BATCH.c.first_seq.desc())
             .limit(1)
         ).one_or_none()
         if batch is None:
             continue  # an own record not sealed yet: no provenance to show
-        found.append(ProvenanceData(StreamKey(o, d), seq, ver, body, *batch))
+        header, signature, first, last, hops = batch
+        records = list(
+            conn.execute(
+                select(RECORD.c.body)
+                .where((RECORD.c.stream_id == stream_id) & RECORD.c.seq.between(first, last))
+                .order_by(RECORD.c.seq)
+            )
+            .scalars()
+            .all()
+        )
+        found.append(
+            ProvenanceData(StreamKey(o, d), seq, ver, records[seq - first], header, signature, records, first, hops)
+        )
     return found
 
 

@@ -2,7 +2,7 @@
 
 Exchange tables hold what travels: ``stream`` (per origin and dataset sequence
 state), ``record`` (every record version held, as the exact bytes its origin
-signed), ``batch`` (signed headers, Merkle leaves and hop signatures: the
+signed), ``batch`` (signed headers and hop signatures: the
 provenance of every record), ``outbox`` (batches owed to the parent),
 ``child_link`` and ``quarantine``. Thematic tables (``regulated_object``,
 ``inspection``) are projections of the records, rebuilt from them.
@@ -104,7 +104,7 @@ class RecordKeyRow(SQLModel, table=True):
 
 
 class BatchRow(SQLModel, table=True):
-    """A signed batch: its header, signature, Merkle leaves and hop chain."""
+    """A signed batch: its header, signature and hop chain (its records are in ``record``)."""
 
     __tablename__: ClassVar[str] = "batch"
     __table_args__ = (UniqueConstraint("stream_id", "first_seq", name="uq_batch_stream_first"),)
@@ -115,7 +115,6 @@ class BatchRow(SQLModel, table=True):
     last_seq: int = _big()
     header: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    leaves: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # 32-byte leaf hashes, in order
     hops: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # encoded hop chain incl. ours
     received_from: str = ""
     created_at_us: int = _big()

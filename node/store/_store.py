@@ -328,7 +328,6 @@ class Store:
                 last_seq=batch.last_seq,
                 header=batch.header,
                 signature=batch.signature,
-                leaves=batch.leaves,
                 hops=batch.hops,
                 received_from=received_from,
                 created_at_us=batch.created_at_us,

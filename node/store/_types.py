@@ -32,7 +32,6 @@ class BatchData:
     last_seq: int
     header: bytes  # serialized, signed header
     signature: bytes
-    leaves: bytes  # 32-byte Merkle leaf hashes, concatenated in order
     hops: bytes  # encoded hop chain, this node's hop included when it forwards
     created_at_us: int
 
