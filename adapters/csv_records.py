@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -155,40 +156,72 @@ def _parse_instant(text: str) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
-def _parse(hint: Any, name: str, text: str) -> Any:
+def _parse_items(item: Any, name: str, text: str) -> tuple[Any, ...]:
+    parts = [p for p in text.split(";") if p.strip()]
+    if item not in _NESTED:
+        return tuple(p.strip() for p in parts)
+    width = len(dataclasses.fields(item))
+    values = [p.split("|") for p in parts]
+    bad = next((p for p, v in zip(parts, values, strict=True) if len(v) != width), None)
+    if bad is not None:
+        raise ValueError(f"{name}: {bad!r} should have {width} parts separated by '|'")
+    return tuple(item(*(v.strip() for v in vals)) for vals in values)
+
+
+def _converter(hint: Any, name: str) -> Callable[[str], Any]:
+    """How one column's text becomes a field value."""
     item = _item_type(hint)
     if item is not None:
-        parts = [p for p in text.split(";") if p.strip()]
-        if item in _NESTED:
-            sub = dataclasses.fields(item)
-            values = [p.split("|") for p in parts]
-            bad = next((p for p, v in zip(parts, values, strict=True) if len(v) != len(sub)), None)
-            if bad is not None:
-                raise ValueError(f"{name}: {bad!r} should have {len(sub)} parts separated by '|'")
-            return tuple(item(*(v.strip() for v in vals)) for vals in values)
-        return tuple(p.strip() for p in parts)
+        return functools.partial(_parse_items, item, name)
     if hint is int or (isinstance(hint, types.UnionType) and int in typing.get_args(hint)):
-        if name.endswith("_us"):
-            return _parse_instant(text)
-        return int(text.strip() or 0)
-    return text.strip()
+        return _parse_instant if name.endswith("_us") else (lambda text: int(text.strip() or 0))
+    return str.strip
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    column: str
+    required: bool
+    convert: Callable[[str], Any] | None  # None: a nested object
+    nested: type | None
+    prefix: str  # column prefix of a nested object
+
+
+_PLANS: dict[type, tuple[_Field, ...]] = {}
+
+
+def _plan(cls: type) -> tuple[_Field, ...]:
+    """Per-class reading plan, worked out once (reflection per row is what makes CSV slow)."""
+    if cls not in _PLANS:
+        fields = []
+        for field in dataclasses.fields(cls):
+            hint = _hints(cls)[field.name]
+            if hint in _NESTED and _item_type(hint) is None:
+                prefix = "" if field.name == "header" else f"{field.name}_"
+                fields.append(_Field(field.name, "", True, None, hint, prefix))
+            else:
+                required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+                column = field.name.removesuffix("_us")
+                fields.append(_Field(field.name, column, required, _converter(hint, field.name), None, ""))
+        _PLANS[cls] = tuple(fields)
+    return _PLANS[cls]
 
 
 def _build(cls: type, row: dict[str, str], prefix: str = "") -> Any:
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        hint = _hints(cls)[field.name]
-        if hint in _NESTED and _item_type(hint) is None:
-            values[field.name] = _build(hint, row, "" if field.name == "header" else f"{prefix}{field.name}_")
+    for field in _plan(cls):
+        if field.nested is not None:
+            values[field.name] = _build(field.nested, row, prefix + field.prefix)
             continue
-        column = prefix + field.name.removesuffix("_us")
+        column = prefix + field.column
         text = row.get(column)
-        if text is None or text == "":
-            if field.default is dataclasses.MISSING:
+        if not text:
+            if field.required:
                 raise ValueError(f"missing value for column {column!r}")
             continue
         try:
-            values[field.name] = _parse(hint, field.name, text)
+            values[field.name] = field.convert(text)  # type: ignore[misc]
         except ValueError as exc:
             raise ValueError(f"column {column!r}: {exc}") from None
     return cls(**values)

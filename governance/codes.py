@@ -10,6 +10,7 @@ lower-case letter is an error, not something to upper-case.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -142,6 +143,7 @@ def _org_value(char: str) -> int:
     return int(char) if char.isdigit() else ord(char) - ord("A") + 10
 
 
+@functools.lru_cache(maxsize=65_536)  # the same agencies and enterprises recur in every file
 def check_uscc(code: str) -> CodeCheck:
     """Check a unified social credit code against GB 32100-2015.
 
@@ -240,6 +242,7 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[sum(int(char) * weight for char, weight in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
+@functools.lru_cache(maxsize=65_536)
 def check_id_number(number: str, *, today: date | None = None) -> CodeCheck:
     """Check an 18-character citizen ID number against GB 11643-1999.
 

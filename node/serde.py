@@ -90,18 +90,14 @@ def _fields(cls: type) -> tuple[tuple[str, type | None, bool], ...]:
 
 
 def _to_proto(obj: Any) -> Message:
-    message = _MESSAGES[type(obj)]()
+    values: dict[str, Any] = {}
     for name, nested, repeated in _fields(type(obj)):
         value = getattr(obj, name)
-        if nested is not None and repeated:
-            getattr(message, name).extend(_to_proto(v) for v in value)
-        elif nested is not None:
-            getattr(message, name).CopyFrom(_to_proto(value))
-        elif repeated:
-            getattr(message, name).extend(value)
-        else:
-            setattr(message, name, value)
-    return message
+        if nested is not None:
+            values[name] = [_to_proto(v) for v in value] if repeated else _to_proto(value)
+        elif value or not repeated:
+            values[name] = value
+    return _MESSAGES[type(obj)](**values)
 
 
 def _from_proto(cls: type, message: Message) -> Any:

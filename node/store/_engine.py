@@ -81,10 +81,30 @@ class BulkInsert:
     Columns must be plain types (int, str, bytes, bool) with no bind processing.
     """
 
-    def __init__(self, engine: Engine, table: Table, columns: Sequence[str], *, ignore_conflicts: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        ignore_conflicts: bool = False,
+        upsert_newer_on: Sequence[str] = (),
+    ) -> None:
+        """Prepare an INSERT of ``columns``.
+
+        ``ignore_conflicts`` skips rows whose key is held; ``upsert_newer_on``
+        (the key columns) replaces a held row only when the new ``version`` is
+        higher.
+        """
         stmt = dialect_insert(engine, table).values({name: bindparam(name) for name in columns})
         if ignore_conflicts:
             stmt = stmt.on_conflict_do_nothing()
+        elif upsert_newer_on:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(upsert_newer_on),
+                set_={c: stmt.excluded[c] for c in columns if c not in upsert_newer_on},
+                where=stmt.excluded.version > table.c.version,
+            )
         compiled = stmt.compile(dialect=engine.dialect)
         self.sql = str(compiled)
         self.columns = tuple(columns)

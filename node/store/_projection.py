@@ -8,13 +8,14 @@ acks without waiting for them and a table can always be rebuilt from records.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select, update
 
 from governance import INSPECTION, REGULATED_OBJECT, Inspection, RegulatedObject
-from node.store._engine import dialect_insert
+from node.store._engine import BulkInsert
 from node.store._schema import INSPECTION as INSPECTION_TABLE
 from node.store._schema import REGULATED_OBJECT as OBJECT_TABLE
 from node.store._schema import STREAM
@@ -66,6 +67,9 @@ def _inspection_columns(record: Inspection) -> dict[str, Any]:
         "submitter": header.submitter,
     }
 
+
+# built once per engine and dataset; gone with the engine
+_upserts: weakref.WeakKeyDictionary[Engine, dict[str, BulkInsert]] = weakref.WeakKeyDictionary()
 
 # dataset -> (table, record class, columns of a record)
 PROJECTED_DATASETS: dict[str, tuple[Table, type, Callable[[Any], dict[str, Any]]]] = {
@@ -122,17 +126,16 @@ def upsert_thematic(
             if row[1] not in newest or row[2] > newest[row[1]][2]:
                 newest[row[1]] = row
         if live:
-            stmt = dialect_insert(engine, table)
-            changed = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in {"origin", "uid"}}
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["origin", "uid"], set_=changed, where=stmt.excluded.version > table.c.version
-                ),
-                [
-                    {"origin": origin, "uid": uid, "version": version, "deleted": False, **to_columns(record)}
-                    for _seq, uid, version, record in live.values()
-                ],
-            )
+            prepared = _upserts.setdefault(engine, {})
+            upsert = prepared.get(dataset)
+            if upsert is None:
+                columns = [c.name for c in table.columns]
+                upsert = prepared[dataset] = BulkInsert(engine, table, columns, upsert_newer_on=("origin", "uid"))
+            values = [
+                {"origin": origin, "uid": uid, "version": version, "deleted": False, **to_columns(record)}
+                for _seq, uid, version, record in live.values()
+            ]
+            upsert.run(conn, [tuple(row[c] for c in upsert.columns) for row in values])
         for _seq, uid, version, _record in dead.values():
             conn.execute(
                 update(table)
