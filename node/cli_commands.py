@@ -56,8 +56,9 @@ def init(args: argparse.Namespace) -> int:
     print(f"  config:      {config}")
     print(f"  signing key: {settings.signing_key_path} (key id {signer.key_id}; keep it private)")
     print(f"  public key:  {settings.signing_key_path.with_suffix('.pub')}")
-    print("next: every ancestor runs `jgnode trust " + settings.node_id + " signing.pub`, then")
-    print(f"      jgnode run -c {config}")
+    public = settings.signing_key_path.with_suffix(".pub")
+    print(f"next: on the parent and every node above it: jgnode trust -c <its node.toml> {settings.node_id} {public}")
+    print(f"      then here: jgnode run -c {config}")
     return 0
 
 
@@ -117,35 +118,26 @@ def status(args: argparse.Namespace) -> int:
         return 0
     print(f"node {reply.node_id} ({reply.tier}) at {address}")
     if reply.parent_address:
-        link = "connected" if reply.parent_connected else "NOT connected"
+        link = "connected" if reply.parent_connected else f"NOT connected ({reply.parent_error or 'connecting'})"
         print(f"parent {reply.parent_address}: {link}; last ack {_when(reply.last_ack_at_us)}")
     print(
         render_table(
+            ["records", "count"],
             [
-                "held",
-                "own",
-                "received",
-                "forwarded",
-                "unsealed",
-                "outbox records",
-                "outbox batches",
-                "rejected",
-                "quarantined",
-            ],
-            [
-                [
-                    reply.records_held,
-                    reply.records_own,
-                    reply.records_received,
-                    reply.records_forwarded,
-                    reply.unsealed_records,
-                    reply.outbox_records,
-                    reply.outbox_batches,
-                    reply.batches_rejected,
-                    reply.records_quarantined,
-                ]
+                ["held", reply.records_held],
+                ["  own (collected here)", reply.records_own],
+                ["  received from children", reply.records_received],
+                ["forwarded (acked by parent)", reply.records_forwarded],
+                ["unsealed (not yet in a signed batch)", reply.unsealed_records],
+                ["outbox (sent or to send, not acked)", reply.outbox_records],
+                ["quarantined", reply.records_quarantined],
+                ["not yet in thematic tables", reply.projection_backlog],
             ],
         )
+    )
+    print(
+        f"outbox batches {reply.outbox_batches}; refused by parent {reply.outbox_refused_batches}; "
+        f"batches refused from children {reply.batches_rejected}"
     )
     if reply.children:
         print("\nchildren:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import grpc
 import tenacity
@@ -31,16 +32,25 @@ def is_recoverable(exc: BaseException) -> bool:
     return isinstance(exc, PeerUnavailableError | StoreError)
 
 
-def build_retrier(policy: RetrySettings, *, stop: threading.Event, what: str) -> tenacity.Retrying:
-    """A retrier that retries recoverable failures until ``stop`` is set, logging each retry."""
+def build_retrier(
+    policy: RetrySettings,
+    *,
+    stop: threading.Event,
+    what: str,
+    on_failure: Callable[[str], None] | None = None,
+) -> tenacity.Retrying:
+    """A retrier that retries recoverable failures until ``stop`` is set, logging each retry.
+
+    ``on_failure`` hears each failure as one line (for status reports).
+    """
 
     def _log(state: tenacity.RetryCallState) -> None:
         outcome = state.outcome
-        error = outcome.exception() if outcome else None
+        error = describe_error(outcome.exception() if outcome else None)
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "%s: attempt %d failed (%s); retrying in %.1fs", what, state.attempt_number, describe_error(error), wait
-        )
+        log.warning("%s: attempt %d failed (%s); retrying in %.1fs", what, state.attempt_number, error, wait)
+        if on_failure is not None:
+            on_failure(error)
 
     def _sleep(seconds: float) -> None:
         stop.wait(seconds)  # wakes up at once when the node stops

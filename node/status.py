@@ -45,6 +45,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         tier=settings.tier,
         parent_address=settings.parent or "",
         parent_connected=bool(uplink and uplink.connected),
+        parent_error=uplink.last_error if uplink and not uplink.connected else "",
         records_held=held,
         records_own=own_records,
         records_received=held - own_records,
@@ -59,6 +60,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         last_received_at_us=counters.last_received_at_us,
         batches_rejected=node.receiver.rejected,
         records_quarantined=counters.quarantined,
+        projection_backlog=sum(s.applied_seq - s.projected_seq for s in counters.streams),
         streams=[
             admin_pb2.StreamStatus(
                 origin=s.key.origin,

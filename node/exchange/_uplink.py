@@ -107,8 +107,13 @@ class Uplink:
                 self._known_records -= len(self._known.pop(stale))
         return batches
 
+    def _failed(self, error: str) -> None:
+        self.state.last_error = error
+
     def _run(self) -> None:
-        retrier = build_retrier(self._settings.retry, stop=self._stop, what=f"uplink to {self._parent}")
+        retrier = build_retrier(
+            self._settings.retry, stop=self._stop, what=f"uplink to {self._parent}", on_failure=self._failed
+        )
         while not self._stop.is_set():
             try:
                 retrier(self._session)

@@ -34,6 +34,7 @@ class StreamCounters:
     sealed_seq: int
     parent_acked_seq: int
     last_ack_at_us: int
+    projected_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,8 @@ class ProvenanceData:
 def status(conn: Connection) -> StoreStatus:
     """Counters per stream and per child."""
     streams = [
-        StreamCounters(StreamKey(o, d), rf, n, applied, sealed, acked, ack_at)
-        for o, d, rf, n, applied, sealed, acked, ack_at in conn.execute(
+        StreamCounters(StreamKey(o, d), rf, n, applied, sealed, acked, ack_at, projected)
+        for o, d, rf, n, applied, sealed, acked, ack_at, projected in conn.execute(
             select(
                 STREAM.c.origin,
                 STREAM.c.dataset,
@@ -86,6 +87,7 @@ def status(conn: Connection) -> StoreStatus:
                 STREAM.c.sealed_seq,
                 STREAM.c.parent_acked_seq,
                 STREAM.c.last_ack_at_us,
+                STREAM.c.projected_seq,
             ).order_by(STREAM.c.origin, STREAM.c.dataset)
         )
     ]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from jgnode.exchange.v1 import exchange_pb2 as jgnode_dot_exchange_dot_v1_dot_exchange__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ejgnode/exchange/v1/admin.proto\x12\x12jgnode.exchange.v1\x1a!jgnode/exchange/v1/exchange.proto\"\x12\n\x10GetStatusRequest\"\x86\x01\n\x0cStreamStatus\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x01(\x04\x12\x13\n\x0b\x61pplied_seq\x18\x04 \x01(\x04\x12\x18\n\x10parent_acked_seq\x18\x05 \x01(\x04\x12\x15\n\rreceived_from\x18\x06 \x01(\t\"\x9c\x01\n\x0b\x43hildStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x18\n\x10records_received\x18\x03 \x01(\x04\x12\x18\n\x10last_batch_at_us\x18\x04 \x01(\x03\x12 \n\x18reported_pending_records\x18\x05 \x01(\x04\x12\x13\n\x0blag_seconds\x18\x06 \x01(\x01\"\xae\x04\n\nNodeStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0c\n\x04tier\x18\x02 \x01(\t\x12\x16\n\x0eparent_address\x18\x03 \x01(\t\x12\x18\n\x10parent_connected\x18\x04 \x01(\x08\x12\x14\n\x0crecords_held\x18\x05 \x01(\x04\x12\x13\n\x0brecords_own\x18\x06 \x01(\x04\x12\x18\n\x10records_received\x18\x07 \x01(\x04\x12\x19\n\x11records_forwarded\x18\x08 \x01(\x04\x12\x18\n\x10unsealed_records\x18\t \x01(\x04\x12\x16\n\x0eoutbox_records\x18\n \x01(\x04\x12\x16\n\x0eoutbox_batches\x18\x0b \x01(\x04\x12\x16\n\x0elast_ack_at_us\x18\x0c \x01(\x03\x12\x15\n\rstarted_at_us\x18\r \x01(\x03\x12\x1c\n\x14\x66irst_received_at_us\x18\x0e \x01(\x03\x12\x1b\n\x13last_received_at_us\x18\x0f \x01(\x03\x12\x18\n\x10\x62\x61tches_rejected\x18\x10 \x01(\x04\x12\x31\n\x07streams\x18\x11 \x03(\x0b\x32 .jgnode.exchange.v1.StreamStatus\x12\x31\n\x08\x63hildren\x18\x12 \x03(\x0b\x32\x1f.jgnode.exchange.v1.ChildStatus\x12\x1b\n\x13records_quarantined\x18\x13 \x01(\x04\x12\x1e\n\x16outbox_refused_batches\x18\x14 \x01(\x04\"U\n\x14GetProvenanceRequest\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0e\n\x06origin\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\"\xa6\x01\n\nProvenance\x12\x0e\n\x06record\x18\x01 \x01(\x0c\x12\x0e\n\x06header\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12\x12\n\nleaf_index\x18\x04 \x01(\x04\x12\x11\n\ttree_size\x18\x05 \x01(\x04\x12\x17\n\x0finclusion_proof\x18\x06 \x03(\x0c\x12%\n\x04hops\x18\x07 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\"L\n\x15GetProvenanceResponse\x12\x33\n\x0bprovenances\x18\x01 \x03(\x0b\x32\x1e.jgnode.exchange.v1.Provenance\"3\n\x10GetDigestRequest\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x0e\n\x06origin\x18\x02 \x01(\t\"2\n\x11GetDigestResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\x32\x9e\x02\n\tNodeAdmin\x12Q\n\tGetStatus\x12$.jgnode.exchange.v1.GetStatusRequest\x1a\x1e.jgnode.exchange.v1.NodeStatus\x12\x64\n\rGetProvenance\x12(.jgnode.exchange.v1.GetProvenanceRequest\x1a).jgnode.exchange.v1.GetProvenanceResponse\x12X\n\tGetDigest\x12$.jgnode.exchange.v1.GetDigestRequest\x1a%.jgnode.exchange.v1.GetDigestResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ejgnode/exchange/v1/admin.proto\x12\x12jgnode.exchange.v1\x1a!jgnode/exchange/v1/exchange.proto\"\x12\n\x10GetStatusRequest\"\x86\x01\n\x0cStreamStatus\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x01(\x04\x12\x13\n\x0b\x61pplied_seq\x18\x04 \x01(\x04\x12\x18\n\x10parent_acked_seq\x18\x05 \x01(\x04\x12\x15\n\rreceived_from\x18\x06 \x01(\t\"\x9c\x01\n\x0b\x43hildStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x18\n\x10records_received\x18\x03 \x01(\x04\x12\x18\n\x10last_batch_at_us\x18\x04 \x01(\x03\x12 \n\x18reported_pending_records\x18\x05 \x01(\x04\x12\x13\n\x0blag_seconds\x18\x06 \x01(\x01\"\xe0\x04\n\nNodeStatus\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0c\n\x04tier\x18\x02 \x01(\t\x12\x16\n\x0eparent_address\x18\x03 \x01(\t\x12\x18\n\x10parent_connected\x18\x04 \x01(\x08\x12\x14\n\x0crecords_held\x18\x05 \x01(\x04\x12\x13\n\x0brecords_own\x18\x06 \x01(\x04\x12\x18\n\x10records_received\x18\x07 \x01(\x04\x12\x19\n\x11records_forwarded\x18\x08 \x01(\x04\x12\x18\n\x10unsealed_records\x18\t \x01(\x04\x12\x16\n\x0eoutbox_records\x18\n \x01(\x04\x12\x16\n\x0eoutbox_batches\x18\x0b \x01(\x04\x12\x16\n\x0elast_ack_at_us\x18\x0c \x01(\x03\x12\x15\n\rstarted_at_us\x18\r \x01(\x03\x12\x1c\n\x14\x66irst_received_at_us\x18\x0e \x01(\x03\x12\x1b\n\x13last_received_at_us\x18\x0f \x01(\x03\x12\x18\n\x10\x62\x61tches_rejected\x18\x10 \x01(\x04\x12\x31\n\x07streams\x18\x11 \x03(\x0b\x32 .jgnode.exchange.v1.StreamStatus\x12\x31\n\x08\x63hildren\x18\x12 \x03(\x0b\x32\x1f.jgnode.exchange.v1.ChildStatus\x12\x1b\n\x13records_quarantined\x18\x13 \x01(\x04\x12\x1e\n\x16outbox_refused_batches\x18\x14 \x01(\x04\x12\x1a\n\x12projection_backlog\x18\x15 \x01(\x04\x12\x14\n\x0cparent_error\x18\x16 \x01(\t\"U\n\x14GetProvenanceRequest\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0e\n\x06origin\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\"\xa6\x01\n\nProvenance\x12\x0e\n\x06record\x18\x01 \x01(\x0c\x12\x0e\n\x06header\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12\x12\n\nleaf_index\x18\x04 \x01(\x04\x12\x11\n\ttree_size\x18\x05 \x01(\x04\x12\x17\n\x0finclusion_proof\x18\x06 \x03(\x0c\x12%\n\x04hops\x18\x07 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\"L\n\x15GetProvenanceResponse\x12\x33\n\x0bprovenances\x18\x01 \x03(\x0b\x32\x1e.jgnode.exchange.v1.Provenance\"3\n\x10GetDigestRequest\x12\x0f\n\x07\x64\x61taset\x18\x01 \x01(\t\x12\x0e\n\x06origin\x18\x02 \x01(\t\"2\n\x11GetDigestResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\x32\x9e\x02\n\tNodeAdmin\x12Q\n\tGetStatus\x12$.jgnode.exchange.v1.GetStatusRequest\x1a\x1e.jgnode.exchange.v1.NodeStatus\x12\x64\n\rGetProvenance\x12(.jgnode.exchange.v1.GetProvenanceRequest\x1a).jgnode.exchange.v1.GetProvenanceResponse\x12X\n\tGetDigest\x12$.jgnode.exchange.v1.GetDigestRequest\x1a%.jgnode.exchange.v1.GetDigestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,17 +39,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHILDSTATUS']._serialized_start=247
   _globals['_CHILDSTATUS']._serialized_end=403
   _globals['_NODESTATUS']._serialized_start=406
-  _globals['_NODESTATUS']._serialized_end=964
-  _globals['_GETPROVENANCEREQUEST']._serialized_start=966
-  _globals['_GETPROVENANCEREQUEST']._serialized_end=1051
-  _globals['_PROVENANCE']._serialized_start=1054
-  _globals['_PROVENANCE']._serialized_end=1220
-  _globals['_GETPROVENANCERESPONSE']._serialized_start=1222
-  _globals['_GETPROVENANCERESPONSE']._serialized_end=1298
-  _globals['_GETDIGESTREQUEST']._serialized_start=1300
-  _globals['_GETDIGESTREQUEST']._serialized_end=1351
-  _globals['_GETDIGESTRESPONSE']._serialized_start=1353
-  _globals['_GETDIGESTRESPONSE']._serialized_end=1403
-  _globals['_NODEADMIN']._serialized_start=1406
-  _globals['_NODEADMIN']._serialized_end=1692
+  _globals['_NODESTATUS']._serialized_end=1014
+  _globals['_GETPROVENANCEREQUEST']._serialized_start=1016
+  _globals['_GETPROVENANCEREQUEST']._serialized_end=1101
+  _globals['_PROVENANCE']._serialized_start=1104
+  _globals['_PROVENANCE']._serialized_end=1270
+  _globals['_GETPROVENANCERESPONSE']._serialized_start=1272
+  _globals['_GETPROVENANCERESPONSE']._serialized_end=1348
+  _globals['_GETDIGESTREQUEST']._serialized_start=1350
+  _globals['_GETDIGESTREQUEST']._serialized_end=1401
+  _globals['_GETDIGESTRESPONSE']._serialized_start=1403
+  _globals['_GETDIGESTRESPONSE']._serialized_end=1453
+  _globals['_NODEADMIN']._serialized_start=1456
+  _globals['_NODEADMIN']._serialized_end=1742
 # @@protoc_insertion_point(module_scope)
