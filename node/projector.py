@@ -11,7 +11,6 @@ flat out and catches up. Own records are projected by the ingest itself.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -21,6 +20,7 @@ from node.errors import BatchRejectedError
 from node.serde import OP_DELETE, OP_UPSERT, decode_record, payload_from_record
 from node.store import Store
 from node.store._projection import PROJECTED_DATASETS, ProjectedRow
+from node.worker import Worker
 
 __all__ = ["Projector"]
 
@@ -29,7 +29,7 @@ _BUSY_WINDOW_S = 1.0  # the exchange counts as busy for this long after its last
 _YIELD_FACTOR = 3.0  # when busy, sleep this many times the time the last chunk took
 
 
-class Projector:
+class Projector(Worker):
     """Projects new record versions into thematic tables and the uid index, chunk by chunk."""
 
     def __init__(
@@ -40,21 +40,9 @@ class Projector:
         self._clock = clock
         self._chunk = chunk
         self._max_defer_s = max_defer_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._last_activity = 0.0
         self._busy_since = 0.0
-        self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
-
-    def start(self) -> None:
-        """Start projecting in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the chunk in hand."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
+        super().__init__("projector")
 
     def wake(self) -> None:
         """New records are held: the exchange is busy."""

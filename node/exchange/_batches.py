@@ -147,6 +147,11 @@ def _verify_hops(
         expected_from, previous = statement.node_id, _hop_digest(hop)
 
 
+def _verify_origin(header: exchange_pb2.BatchHeader, data: bytes, signature: bytes, keyring: KeyRing) -> None:
+    """The origin's signature over the serialized header."""
+    keyring.verify(key_id=header.key_id, node_id=header.origin, suite=header.suite, data=data, signature=signature)
+
+
 def _last_hop_node(hops: Sequence[exchange_pb2.Hop]) -> str:
     return exchange_pb2.HopStatement.FromString(hops[-1].statement).node_id if hops else ""
 
@@ -173,13 +178,7 @@ def verify_batch(
     claimed_sender = _last_hop_node(envelope.hops) or header.origin
     if claimed_sender != sender:
         raise VerificationError(f"{sender} sent a batch that {claimed_sender} should have sent")
-    keyring.verify(
-        key_id=header.key_id,
-        node_id=header.origin,
-        suite=header.suite,
-        data=envelope.header,
-        signature=envelope.signature,
-    )
+    _verify_origin(header, envelope.header, envelope.signature, keyring)
     records = list(envelope.records)  # one copy out of the message, used three times
     _check_records(header, records)
     leaves = leaf_hashes(records)
@@ -255,13 +254,7 @@ def verify_provenance(bundle: admin_pb2.Provenance, keyring: KeyRing) -> list[st
         f"{bundle.tree_size} in batch {header.first_seq}..{header.last_seq}: inclusion proof OK "
         f"({len(bundle.inclusion_proof)} hashes)"
     ]
-    keyring.verify(
-        key_id=header.key_id,
-        node_id=header.origin,
-        suite=header.suite,
-        data=bundle.header,
-        signature=bundle.signature,
-    )
+    _verify_origin(header, bundle.header, bundle.signature, keyring)
     lines.append(f"batch header signed by origin {header.origin} (key {header.key_id}): OK")
     _verify_hops(header, bundle.header, bundle.hops, keyring)
     for hop in bundle.hops:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from node.exchange._batches import seal
 from node.signing import Signer
 from node.store import Store
+from node.worker import Worker
 
 __all__ = ["Sealer"]
 
 log = logging.getLogger("jgnode.sealer")
 
 
-class Sealer:
+class Sealer(Worker):
     """Seals full batches at once and partial ones when their oldest record has lingered."""
 
     def __init__(
@@ -40,23 +40,7 @@ class Sealer:
         self._to_parent = to_parent
         self._clock = clock
         self._on_sealed = on_sealed
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sealer", daemon=True)
-
-    def start(self) -> None:
-        """Start sealing in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the batch in hand."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-
-    def wake(self) -> None:
-        """New records arrived: look now instead of at the next poll."""
-        self._wake.set()
+        super().__init__("sealer")
 
     def _run(self) -> None:
         # Records may also arrive from another process (jgnode ingest), so poll too.

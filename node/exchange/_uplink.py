@@ -27,6 +27,7 @@ from node.grpc_util import NODE_ID_METADATA, make_channel
 from node.retry import build_retrier, describe_error, is_recoverable
 from node.settings import NodeSettings
 from node.store import PendingBatch, Store, StreamKey
+from node.worker import Worker
 
 __all__ = ["Uplink", "UplinkState"]
 
@@ -51,7 +52,7 @@ class _ResyncError(Exception):
     """The parent asked for a resync (gap) or the node is stopping."""
 
 
-class Uplink:
+class Uplink(Worker):
     """Keeps one push stream to the parent alive for as long as the node runs."""
 
     def __init__(self, *, settings: NodeSettings, store: Store, clock: Callable[[], int]) -> None:
@@ -62,8 +63,7 @@ class Uplink:
         self._store = store
         self._clock = clock
         self._window = settings.limits.max_inflight_batches
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        super().__init__("uplink")
         self._call: Any = None  # the live Push call, cancelled by stop()
         self._known: dict[int, list[bytes]] = {}  # record bytes of fresh batches, so they need no read-back
         self._known_records = 0
@@ -71,24 +71,14 @@ class Uplink:
         self._unsaved: dict[StreamKey, int] = {}  # acks received, not yet written
         self._last_save = 0.0
         self.state = UplinkState()
-        self._thread = threading.Thread(target=self._run, name="uplink", daemon=True)
-
-    def start(self) -> None:
-        """Start sending in the background."""
-        self._thread.start()
 
     def stop(self) -> None:
         """Cancel the stream and stop; unacked batches stay in the outbox."""
         self._stop.set()
-        self._wake.set()
         call = self._call
         if call is not None:
             call.cancel()
-        self._thread.join(timeout=30)
-
-    def wake(self) -> None:
-        """New batches are queued."""
-        self._wake.set()
+        super().stop()
 
     def offer(self, batch_id: int, records: list[bytes]) -> None:
         """The record bytes of a batch just queued; kept (bounded) so sending needs no read-back."""

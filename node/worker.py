@@ -1,0 +1,42 @@
+"""A background thread that can be woken early and stopped promptly."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+
+__all__ = ["Worker"]
+
+
+class Worker(ABC):
+    """Base of the node's background loops (sealer, uplink, projector).
+
+    Subclasses implement :meth:`_run`, which must return soon after ``_stop``
+    is set and should wait on ``_wake`` (set by :meth:`wake`) or ``_stop``
+    instead of sleeping.
+    """
+
+    def __init__(self, name: str) -> None:
+        """Prepare the thread; nothing runs until :meth:`start`."""
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start the loop in its thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to end and wait for it (at most 30 s)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        """There is new work: look now instead of at the next poll."""
+        self._wake.set()
+
+    @abstractmethod
+    def _run(self) -> None:
+        """The loop; returns once ``_stop`` is set."""
