@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -143,8 +144,9 @@ def _ingest_all(counties: list[DemoNode], root: Path, *, per_county: int, seed: 
     started = time.monotonic()
     running = []
     for county, files in plans:
+        # one shell per county runs its files in order; every word is quoted
         script = " && ".join(
-            " ".join(_jgnode("ingest", "--no-progress", "-c", str(county.config), "--dataset", d, str(p)))
+            shlex.join(_jgnode("ingest", "--no-progress", "-c", str(county.config), "--dataset", d, str(p)))
             for d, p, _ in files
         )
         running.append((county, subprocess.Popen(script, shell=True, stdout=subprocess.PIPE)))  # noqa: S602

@@ -43,14 +43,7 @@ from node.store._types import (
     StreamKey,
 )
 
-__all__ = [
-    "AppendResult",
-    "ApplyOutcome",
-    "NewRecord",
-    "PendingBatch",
-    "Store",
-    "StreamKey",
-]
+__all__ = ["Store"]
 
 
 RECORD_COLUMNS = ("stream_id", "seq", "body")
