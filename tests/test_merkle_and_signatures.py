@@ -222,4 +222,4 @@ def test_keyring_binds_keys_to_nodes(tmp_path: Path) -> None:
     with pytest.raises(VerificationError, match="belongs to 330106"):
         ring.verify(key_id=signer.key_id, node_id="330108", suite="ed25519", data=data, signature=signer.sign(data))
     with pytest.raises(VerificationError, match="unknown signature suite"):
-        ring.verify(key_id=signer.key_id, node_id="330106", suite="sm2", data=data, signature=signer.sign(data))
+        ring.verify(key_id=signer.key_id, node_id="330106", suite="rsa", data=data, signature=signer.sign(data))
