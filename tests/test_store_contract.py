@@ -107,7 +107,7 @@ def test_seal_outbox_ack_and_realign(open_store: OpenStore, tmp_path: Path) -> N
     assert store.outbox_backlog().records == 5 + 10 + 5
     # a refused batch holds its stream back instead of producing gaps
     first_pending = store.pending_batches(after_batch_id=0, limit=1)[0]
-    store.refuse_batch(first_pending.batch_id, "test refusal")
+    store.refuse_batch(first_pending.batch_id, "test refusal", now_us=3)
     assert store.pending_batches(after_batch_id=0, limit=10) == []
     assert store.outbox_backlog().refused_batches == 1
 

@@ -21,7 +21,7 @@ WRITE_OPTION = "jgnode_write"
 log = logging.getLogger("jgnode.store")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout_s: float = 30.0) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and immediate write transactions."""
     try:
         parsed = make_url(url)
@@ -30,8 +30,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
-        _configure_sqlite(engine)
+        engine = create_engine(parsed, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
+        _configure_sqlite(engine, int(busy_timeout_s * 1000))
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -43,7 +43,7 @@ def make_engine(url: str) -> Engine:
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves, so that writers take the lock up front
@@ -52,7 +52,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         # checkpoints run in the store's background thread, not inside a writer's commit
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.execute("PRAGMA cache_size=-65536")

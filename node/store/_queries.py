@@ -71,6 +71,7 @@ class ProvenanceData:
     batch_records: list[bytes]  # every record of the batch, in order: the Merkle leaves
     first_seq: int
     hops: bytes
+    certificates: bytes
 
 
 def status(conn: Connection) -> StoreStatus:
@@ -145,14 +146,21 @@ def provenance(
             continue
         ver, seq = max(versions)
         batch = conn.execute(
-            select(BATCH.c.header, BATCH.c.signature, BATCH.c.first_seq, BATCH.c.last_seq, BATCH.c.hops)
+            select(
+                BATCH.c.header,
+                BATCH.c.signature,
+                BATCH.c.first_seq,
+                BATCH.c.last_seq,
+                BATCH.c.hops,
+                BATCH.c.certificates,
+            )
             .where((BATCH.c.stream_id == stream_id) & (BATCH.c.first_seq <= seq) & (BATCH.c.last_seq >= seq))
             .order_by(BATCH.c.first_seq.desc())
             .limit(1)
         ).one_or_none()
         if batch is None:
             continue  # an own record not sealed yet: no provenance to show
-        header, signature, first, last, hops = batch
+        header, signature, first, last, hops, certificates = batch
         records = list(
             conn.execute(
                 select(RECORD.c.body)
@@ -163,7 +171,9 @@ def provenance(
             .all()
         )
         found.append(
-            ProvenanceData(StreamKey(o, d), seq, ver, records[seq - first], header, signature, records, first, hops)
+            ProvenanceData(
+                StreamKey(o, d), seq, ver, records[seq - first], header, signature, records, first, hops, certificates
+            )
         )
     return found
 

@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, 
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AUDIT",
     "BATCH",
     "CHILD",
     "INSPECTION",
@@ -27,6 +28,7 @@ __all__ = [
     "REGULATED_OBJECT",
     "SCHEMA_VERSION",
     "STREAM",
+    "AuditRow",
     "BatchRow",
     "ChildLink",
     "InspectionRow",
@@ -39,7 +41,7 @@ __all__ = [
     "StreamRow",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _big(**kwargs: Any) -> Any:
@@ -116,6 +118,7 @@ class BatchRow(SQLModel, table=True):
     header: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     hops: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # encoded hop chain incl. ours
+    certificates: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # encoded DER certificates
     received_from: str = ""
     created_at_us: int = _big()
     received_at_us: int = _big()
@@ -130,6 +133,7 @@ class OutboxRow(SQLModel, table=True):
     stream_id: int
     last_seq: int = _big()
     records: int
+    bytes: int = _big(default=0)  # size of those records
     state: str = "pending"  # pending | refused
     enqueued_at_us: int = _big()
     detail: str = ""
@@ -158,6 +162,20 @@ class QuarantineRow(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at_us: int = _big()
+
+
+class AuditRow(SQLModel, table=True):
+    """One entry of the hash-chained audit log (see ``_audit``)."""
+
+    __tablename__: ClassVar[str] = "audit"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at_us: int = _big()
+    kind: str = Field(index=True)  # applied, refused, forwarded, sealed, ingested, ...
+    subject: str  # what it is about: a batch, a node, a file
+    detail: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    prev_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class RegulatedObjectRow(SQLModel, table=True):
@@ -225,3 +243,4 @@ QUARANTINE = QuarantineRow.__table__  # type: ignore[attr-defined]
 META = Meta.__table__  # type: ignore[attr-defined]
 REGULATED_OBJECT = RegulatedObjectRow.__table__  # type: ignore[attr-defined]
 INSPECTION = InspectionRow.__table__  # type: ignore[attr-defined]
+AUDIT = AuditRow.__table__  # type: ignore[attr-defined]

@@ -9,20 +9,23 @@ paths insert with :class:`BulkInsert`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count, repeat
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from node.errors import ConfigError, StoreError
-from node.store import _projection, _queries
+from node.settings import Limits
+from node.store import _audit, _projection, _queries
 from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, RawQuery, make_engine
 from node.store._queries import ProvenanceData, StoreStatus
 from node.store._schema import (
+    AUDIT,
     BATCH,
     CHILD,
     META,
@@ -37,6 +40,7 @@ from node.store._types import (
     AppendResult,
     ApplyOutcome,
     BatchData,
+    DeadLetter,
     NewRecord,
     OutboxBacklog,
     PendingBatch,
@@ -85,9 +89,9 @@ class Store:
         self._checkpointer.start()
 
     @classmethod
-    def open(cls, url: str, node_id: str) -> Store:
+    def open(cls, url: str, node_id: str, *, busy_timeout_s: float = 30.0) -> Store:
         """Open (and create if new) the database of node ``node_id``."""
-        engine = make_engine(url)
+        engine = make_engine(url, busy_timeout_s=busy_timeout_s)
         try:
             SQLModel.metadata.create_all(engine)
         except OperationalError as exc:
@@ -286,7 +290,7 @@ class Store:
         with self.read() as conn:
             return self._bodies(conn, stream_id, first_seq, last_seq)
 
-    def save_sealed(self, batch: BatchData, *, to_parent: bool) -> int:
+    def save_sealed(self, batch: BatchData, *, to_parent: bool, record_bytes: int = 0) -> int:
         """Keep a batch this node signed and queue it for the parent; returns its id."""
         with self.write() as conn:
             stream = self._stream(conn, batch.key, "")
@@ -302,7 +306,8 @@ class Store:
                 .values(sealed_seq=batch.last_seq, unsealed_since_us=batch.created_at_us if still_unsealed else 0)
             )
             if to_parent:
-                self._enqueue(conn, batch_id, stream, batch, batch.size, now_us=batch.created_at_us)
+                self._enqueue(conn, batch_id, stream, batch, batch.size, size=record_bytes, now_us=batch.created_at_us)
+            _audit.append(conn, [("sealed", _subject(batch), {"records": batch.size})], now_us=batch.created_at_us)
         return batch_id
 
     def _insert_batch(
@@ -322,6 +327,7 @@ class Store:
                 header=batch.header,
                 signature=batch.signature,
                 hops=batch.hops,
+                certificates=batch.certificates,
                 received_from=received_from,
                 created_at_us=batch.created_at_us,
                 received_at_us=received_at_us,
@@ -339,10 +345,12 @@ class Store:
         batch: BatchData,
         records: int,
         *,
+        size: int,
         now_us: int,
     ) -> None:
         conn.execute(
             OUTBOX.insert().values(
+                bytes=size,
                 batch_id=batch_id,
                 stream_id=stream.id,
                 last_seq=batch.last_seq,
@@ -392,10 +400,10 @@ class Store:
     ) -> ApplyOutcome:
         stream = self._stream(conn, batch.key, received_from)
         applied = stream.applied_seq
-        if batch.last_seq <= applied:
-            return ApplyOutcome("duplicate", applied, 0)
-        if batch.first_seq > applied + 1:
-            return ApplyOutcome("gap", applied, 0)
+        if batch.last_seq <= applied or batch.first_seq > applied + 1:
+            status: Literal["duplicate", "gap"] = "duplicate" if batch.last_seq <= applied else "gap"
+            _audit.append(conn, [(status, _subject(batch), {"from": received_from, "held": applied})], now_us=now_us)
+            return ApplyOutcome(status, applied, 0)
         sid = stream.id
         first_new = max(applied + 1, batch.first_seq)
         fresh = records[first_new - batch.first_seq :]
@@ -407,8 +415,9 @@ class Store:
             .values(applied_seq=batch.last_seq, records=STREAM.c.records + written, updated_at_us=now_us)
         )
         if to_parent:
-            self._enqueue(conn, batch_id, stream, batch, len(fresh), now_us=now_us)
+            self._enqueue(conn, batch_id, stream, batch, len(fresh), size=sum(map(len, fresh)), now_us=now_us)
         self._count_child(conn, received_from, len(fresh), now_us)
+        _audit.append(conn, [("applied", _subject(batch), {"from": received_from, "records": written})], now_us=now_us)
         return ApplyOutcome("applied", batch.last_seq, written, batch_id)
 
     def _count_child(self, conn: Connection, child: str, records: int, now_us: int) -> None:
@@ -460,6 +469,7 @@ class Store:
                     BATCH.c.signature,
                     BATCH.c.hops,
                     BATCH.c.created_at_us,
+                    BATCH.c.certificates,
                 )
                 .join(OUTBOX, OUTBOX.c.batch_id == BATCH.c.id)
                 .join(STREAM, STREAM.c.id == BATCH.c.stream_id)
@@ -473,7 +483,7 @@ class Store:
                 .limit(limit)
             )
             batches = []
-            for batch_id, origin, dataset, stream_id, first, last, header, signature, hops, created in rows:
+            for batch_id, origin, dataset, stream_id, first, last, header, signature, hops, created, certs in rows:
                 cached = known.pop(batch_id, None) if known is not None else None
                 bodies = cached if cached is not None else self._bodies(conn, stream_id, first, last)
                 batches.append(
@@ -487,6 +497,7 @@ class Store:
                         hops,
                         bodies,
                         created,
+                        certs,
                     )
                 )
             return batches
@@ -511,8 +522,14 @@ class Store:
                 if row is None or applied_seq <= row.parent_acked_seq:
                     continue
                 done = (OUTBOX.c.stream_id == row.id) & (OUTBOX.c.last_seq <= applied_seq)
-                newly += conn.execute(select(func.coalesce(func.sum(OUTBOX.c.records), 0)).where(done)).scalar_one()
+                acked = conn.execute(select(func.coalesce(func.sum(OUTBOX.c.records), 0)).where(done)).scalar_one()
+                newly += acked
                 conn.execute(delete(OUTBOX).where(done))
+                _audit.append(
+                    conn,
+                    [("forwarded", f"{key.origin}/{key.dataset}", {"acked_seq": applied_seq, "records": int(acked)})],
+                    now_us=now_us,
+                )
                 conn.execute(
                     update(STREAM)
                     .where(STREAM.c.id == row.id)
@@ -544,35 +561,108 @@ class Store:
                     )
                 )
                 for batch_id, first, last in lost:
+                    start = max(first, parent_applied + 1)
+                    size = conn.execute(
+                        select(func.coalesce(func.sum(func.length(RECORD.c.body)), 0)).where(
+                            (RECORD.c.stream_id == row.id) & RECORD.c.seq.between(start, last)
+                        )
+                    ).scalar_one()
                     conn.execute(
                         OUTBOX.insert().values(
                             batch_id=batch_id,
                             stream_id=row.id,
                             last_seq=last,
-                            records=last - max(first, parent_applied + 1) + 1,
+                            records=last - start + 1,
+                            bytes=int(size),
                             enqueued_at_us=now_us,
                         )
                     )
             if parent_applied != row.parent_acked_seq:
                 conn.execute(update(STREAM).where(STREAM.c.id == row.id).values(parent_acked_seq=parent_applied))
 
-    def refuse_batch(self, batch_id: int, detail: str) -> None:
-        """Park a batch the parent refused, with its reason, so it is not resent blindly."""
+    def refuse_batch(self, batch_id: int, detail: str, *, now_us: int) -> None:
+        """Park a batch the parent refused (the dead letters), with its reason, so it is not resent blindly."""
         with self.write() as conn:
             conn.execute(update(OUTBOX).where(OUTBOX.c.batch_id == batch_id).values(state="refused", detail=detail))
+            _audit.append(conn, [("dead_lettered", f"batch {batch_id}", {"reason": detail})], now_us=now_us)
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Batches the parent refused, with the reason it gave."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(
+                    OUTBOX.c.batch_id,
+                    STREAM.c.origin,
+                    STREAM.c.dataset,
+                    BATCH.c.first_seq,
+                    BATCH.c.last_seq,
+                    OUTBOX.c.enqueued_at_us,
+                    OUTBOX.c.detail,
+                )
+                .join(BATCH, BATCH.c.id == OUTBOX.c.batch_id)
+                .join(STREAM, STREAM.c.id == OUTBOX.c.stream_id)
+                .where(OUTBOX.c.state == "refused")
+                .order_by(OUTBOX.c.batch_id)
+            ).all()
+        return [DeadLetter(b, StreamKey(o, d), f, last, at, detail) for b, o, d, f, last, at, detail in rows]
+
+    def retry_dead_letters(self, batch_ids: Sequence[int], *, now_us: int) -> int:
+        """Send parked batches again (after the cause was fixed); returns how many were parked."""
+        with self.write() as conn:
+            done = conn.execute(
+                update(OUTBOX)
+                .where((OUTBOX.c.state == "refused") & OUTBOX.c.batch_id.in_(list(batch_ids)))
+                .values(state="pending", detail="")
+            ).rowcount
+            _audit.append(conn, [("retried", f"batch {b}", {}) for b in batch_ids], now_us=now_us)
+        return int(done)
 
     def outbox_backlog(self) -> OutboxBacklog:
         """What is still owed to the parent, and what it refused."""
         with self.read() as conn:
-            records, batches, oldest = conn.execute(
+            records, size, batches, oldest = conn.execute(
                 select(
                     func.coalesce(func.sum(OUTBOX.c.records), 0),
+                    func.coalesce(func.sum(OUTBOX.c.bytes), 0),
                     func.count(),
                     func.coalesce(func.min(OUTBOX.c.enqueued_at_us), 0),
-                ).where(OUTBOX.c.state == "pending")
+                ).where(OUTBOX.c.state != "acked")
             ).one()
             refused = conn.execute(select(func.count()).where(OUTBOX.c.state == "refused")).scalar_one()
-        return OutboxBacklog(int(records), int(batches), int(oldest), int(refused))
+            unsealed_records, unsealed_bytes = conn.execute(
+                select(func.count(), func.coalesce(func.sum(func.length(RECORD.c.body)), 0))
+                .select_from(RECORD.join(STREAM, STREAM.c.id == RECORD.c.stream_id))
+                .where((STREAM.c.origin == self.node_id) & (RECORD.c.seq > STREAM.c.sealed_seq))
+            ).one()
+        return OutboxBacklog(
+            int(records), int(batches), int(oldest), int(refused), int(size), int(unsealed_records), int(unsealed_bytes)
+        )
+
+    def backlog_guard(self, limits: Limits, *, every_s: float = 1.0) -> Callable[[], str]:
+        """A cheap check for hot paths: why no more may be taken ("" while there is room).
+
+        The outbox (batches owed to the parent, refused ones included, plus
+        records not yet sealed) is bounded by records and by bytes; the
+        answer is re-read at most every ``every_s`` seconds.
+        """
+        cached: list[Any] = [-every_s, ""]
+
+        def guard() -> str:
+            now = time.monotonic()
+            if now - cached[0] >= every_s:
+                backlog = self.outbox_backlog()
+                records = backlog.records + backlog.unsealed_records
+                size = backlog.bytes + backlog.unsealed_bytes
+                reason = ""
+                if records >= limits.outbox_max_records or size >= limits.outbox_max_bytes:
+                    reason = (
+                        f"outbox full: {records:,} records / {size:,} bytes wait for the parent "
+                        f"(limits {limits.outbox_max_records:,} / {limits.outbox_max_bytes:,})"
+                    )
+                cached[:] = [now, reason]
+            return str(cached[1])
+
+        return guard
 
     # -- quarantine ----------------------------------------------------------
 
@@ -586,6 +676,34 @@ class Store:
             return
         with self.write() as conn:
             _insert_quarantine(conn, entries, now_us)
+            _audit.append(
+                conn,
+                [("refused", s, {"kind": k, "dataset": d, "reason": r}) for k, s, d, r, _raw in entries],
+                now_us=now_us,
+            )
+
+    # -- audit log -----------------------------------------------------------
+
+    def audit(self, entries: Sequence[tuple[str, str, dict[str, Any]]], *, now_us: int) -> None:
+        """Append entries (kind, subject, detail) to the audit log."""
+        with self.write() as conn:
+            _audit.append(conn, entries, now_us=now_us)
+
+    def audit_head(self) -> tuple[int, bytes]:
+        """(seq, hash) of the last audit entry; (0, zeros) for an empty log."""
+        with self.read() as conn:
+            row = conn.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).one_or_none()
+        return (int(row[0]), bytes(row[1])) if row is not None else (0, _audit.GENESIS)
+
+    def audit_entries(self, *, kind: str = "", after_seq: int = 0) -> list[_audit.AuditEntry]:
+        """Audit entries in order."""
+        with self.read() as conn:
+            return list(_audit.entries(conn, kind=kind, after_seq=after_seq))
+
+    def audit_verify(self) -> tuple[int, _audit.AuditEntry | None, str]:
+        """Check the whole hash chain: (entries, first bad entry, why)."""
+        with self.read() as conn:
+            return _audit.verify_chain(conn)
 
     # -- queries -------------------------------------------------------------
 
@@ -678,6 +796,10 @@ class Store:
             for _sid, uid, version, seq in keys
             if held.get((uid, version), seq) != seq
         }
+
+
+def _subject(batch: BatchData) -> str:
+    return f"{batch.key.origin}/{batch.key.dataset}/{batch.first_seq}-{batch.last_seq}"
 
 
 def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, str, bytes]], now_us: int) -> None:

@@ -34,6 +34,7 @@ class BatchData:
     signature: bytes
     hops: bytes  # encoded hop chain, this node's hop included when it forwards
     created_at_us: int
+    certificates: bytes = b""  # encoded certificates vouching for the origin and every hop
 
     @property
     def size(self) -> int:
@@ -85,13 +86,29 @@ class PendingBatch:
     hops: bytes
     records: list[bytes]
     created_at_us: int
+    certificates: bytes
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxBacklog:
     """Batches owed to the parent."""
 
-    records: int
+    records: int  # in batches owed to the parent (refused ones included)
     batches: int
     oldest_enqueued_us: int
     refused_batches: int  # parked after the parent refused them; their streams are held back
+    bytes: int = 0
+    unsealed_records: int = 0  # own records not yet in a signed batch
+    unsealed_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A batch the parent refused, parked with the reason it gave."""
+
+    batch_id: int
+    stream: StreamKey
+    first_seq: int
+    last_seq: int
+    enqueued_at_us: int
+    reason: str

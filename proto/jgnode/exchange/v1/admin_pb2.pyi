@@ -44,7 +44,7 @@ class ChildStatus(_message.Message):
     def __init__(self, node_id: _Optional[str] = ..., connected: _Optional[bool] = ..., records_received: _Optional[int] = ..., last_batch_at_us: _Optional[int] = ..., reported_pending_records: _Optional[int] = ..., lag_seconds: _Optional[float] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
-    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error")
+    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +67,10 @@ class NodeStatus(_message.Message):
     OUTBOX_REFUSED_BATCHES_FIELD_NUMBER: _ClassVar[int]
     PROJECTION_BACKLOG_FIELD_NUMBER: _ClassVar[int]
     PARENT_ERROR_FIELD_NUMBER: _ClassVar[int]
+    PKI_FIELD_NUMBER: _ClassVar[int]
+    INSECURE_FIELD_NUMBER: _ClassVar[int]
+    CRL_NEXT_UPDATE_US_FIELD_NUMBER: _ClassVar[int]
+    TRUST_ALARM_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     tier: str
     parent_address: str
@@ -89,7 +93,11 @@ class NodeStatus(_message.Message):
     outbox_refused_batches: int
     projection_backlog: int
     parent_error: str
-    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ...) -> None: ...
+    pki: bool
+    insecure: bool
+    crl_next_update_us: int
+    trust_alarm: str
+    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ...) -> None: ...
 
 class GetProvenanceRequest(_message.Message):
     __slots__ = ("uid", "dataset", "origin", "version")
@@ -104,7 +112,7 @@ class GetProvenanceRequest(_message.Message):
     def __init__(self, uid: _Optional[str] = ..., dataset: _Optional[str] = ..., origin: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class Provenance(_message.Message):
-    __slots__ = ("record", "header", "signature", "leaf_index", "tree_size", "inclusion_proof", "hops")
+    __slots__ = ("record", "header", "signature", "leaf_index", "tree_size", "inclusion_proof", "hops", "certificates", "crls")
     RECORD_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +120,8 @@ class Provenance(_message.Message):
     TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
     INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
     HOPS_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    CRLS_FIELD_NUMBER: _ClassVar[int]
     record: bytes
     header: bytes
     signature: bytes
@@ -119,7 +129,9 @@ class Provenance(_message.Message):
     tree_size: int
     inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
     hops: _containers.RepeatedCompositeFieldContainer[_exchange_pb2.Hop]
-    def __init__(self, record: _Optional[bytes] = ..., header: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., leaf_index: _Optional[int] = ..., tree_size: _Optional[int] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ..., hops: _Optional[_Iterable[_Union[_exchange_pb2.Hop, _Mapping]]] = ...) -> None: ...
+    certificates: _containers.RepeatedScalarFieldContainer[bytes]
+    crls: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, record: _Optional[bytes] = ..., header: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., leaf_index: _Optional[int] = ..., tree_size: _Optional[int] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ..., hops: _Optional[_Iterable[_Union[_exchange_pb2.Hop, _Mapping]]] = ..., certificates: _Optional[_Iterable[bytes]] = ..., crls: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class GetProvenanceResponse(_message.Message):
     __slots__ = ("provenances",)

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!jgnode/exchange/v1/exchange.proto\x12\x12jgnode.exchange.v1\x1a\x19google/protobuf/any.proto\"\xd5\x01\n\x06Record\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0b\n\x03uid\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\x12\x0b\n\x03seq\x18\x05 \x01(\x04\x12)\n\x02op\x18\x06 \x01(\x0e\x32\x1d.jgnode.exchange.v1.Operation\x12\x15\n\revent_time_us\x18\x07 \x01(\x03\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12%\n\x07payload\x18\t \x01(\x0b\x32\x14.google.protobuf.Any\"\x9e\x01\n\x0b\x42\x61tchHeader\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x11\n\tfirst_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x15\n\rcreated_at_us\x18\x05 \x01(\x03\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\r\n\x05suite\x18\x07 \x01(\t\x12\x13\n\x0bmerkle_root\x18\x08 \x01(\x0c\"\x95\x01\n\x0cHopStatement\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x15\n\rreceived_from\x18\x02 \x01(\t\x12\x16\n\x0ereceived_at_us\x18\x03 \x01(\x03\x12\x10\n\x08\x62\x61tch_id\x18\x04 \x01(\x0c\x12\x14\n\x0cprevious_hop\x18\x05 \x01(\x0c\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\r\n\x05suite\x18\x07 \x01(\t\"+\n\x03Hop\x12\x11\n\tstatement\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"1\n\x08HopChain\x12%\n\x04hops\x18\x01 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\"h\n\x0bSignedBatch\x12\x0e\n\x06header\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x0f\n\x07records\x18\x03 \x03(\x0c\x12%\n\x04hops\x18\x04 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\"[\n\x0cSenderReport\x12\x17\n\x0fpending_records\x18\x01 \x01(\x04\x12\x17\n\x0fpending_batches\x18\x02 \x01(\x04\x12\x19\n\x11oldest_pending_us\x18\x03 \x01(\x03\"{\n\x0bPushRequest\x12\x30\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x1f.jgnode.exchange.v1.SignedBatchH\x00\x12\x32\n\x06report\x18\x02 \x01(\x0b\x32 .jgnode.exchange.v1.SenderReportH\x00\x42\x06\n\x04kind\"\x92\x01\n\x03\x41\x63k\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x03 \x01(\x04\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.jgnode.exchange.v1.AckStatus\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x16\n\x0e\x62\x61tch_last_seq\x18\x06 \x01(\x04\"D\n\x0cStreamCursor\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x03 \x01(\x04\"F\n\x11GetCursorsRequest\x12\x31\n\x07streams\x18\x01 \x03(\x0b\x32 .jgnode.exchange.v1.StreamCursor\"G\n\x12GetCursorsResponse\x12\x31\n\x07\x63ursors\x18\x01 \x03(\x0b\x32 .jgnode.exchange.v1.StreamCursor*R\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n\x10OPERATION_UPSERT\x10\x01\x12\x14\n\x10OPERATION_DELETE\x10\x02*\x86\x01\n\tAckStatus\x12\x1a\n\x16\x41\x43K_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41\x43K_STATUS_APPLIED\x10\x01\x12\x18\n\x14\x41\x43K_STATUS_DUPLICATE\x10\x02\x12\x12\n\x0e\x41\x43K_STATUS_GAP\x10\x03\x12\x17\n\x13\x41\x43K_STATUS_REJECTED\x10\x04\x32\xad\x01\n\x08\x45xchange\x12\x44\n\x04Push\x12\x1f.jgnode.exchange.v1.PushRequest\x1a\x17.jgnode.exchange.v1.Ack(\x01\x30\x01\x12[\n\nGetCursors\x12%.jgnode.exchange.v1.GetCursorsRequest\x1a&.jgnode.exchange.v1.GetCursorsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!jgnode/exchange/v1/exchange.proto\x12\x12jgnode.exchange.v1\x1a\x19google/protobuf/any.proto\"\xd5\x01\n\x06Record\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0b\n\x03uid\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x04\x12\x0b\n\x03seq\x18\x05 \x01(\x04\x12)\n\x02op\x18\x06 \x01(\x0e\x32\x1d.jgnode.exchange.v1.Operation\x12\x15\n\revent_time_us\x18\x07 \x01(\x03\x12\x16\n\x0eschema_version\x18\x08 \x01(\r\x12%\n\x07payload\x18\t \x01(\x0b\x32\x14.google.protobuf.Any\"\x9e\x01\n\x0b\x42\x61tchHeader\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x11\n\tfirst_seq\x18\x03 \x01(\x04\x12\x10\n\x08last_seq\x18\x04 \x01(\x04\x12\x15\n\rcreated_at_us\x18\x05 \x01(\x03\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\r\n\x05suite\x18\x07 \x01(\t\x12\x13\n\x0bmerkle_root\x18\x08 \x01(\x0c\"\x95\x01\n\x0cHopStatement\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x15\n\rreceived_from\x18\x02 \x01(\t\x12\x16\n\x0ereceived_at_us\x18\x03 \x01(\x03\x12\x10\n\x08\x62\x61tch_id\x18\x04 \x01(\x0c\x12\x14\n\x0cprevious_hop\x18\x05 \x01(\x0c\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\r\n\x05suite\x18\x07 \x01(\t\"+\n\x03Hop\x12\x11\n\tstatement\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"&\n\x0e\x43\x65rtificateSet\x12\x14\n\x0c\x63\x65rtificates\x18\x01 \x03(\x0c\"1\n\x08HopChain\x12%\n\x04hops\x18\x01 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\"~\n\x0bSignedBatch\x12\x0e\n\x06header\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x0f\n\x07records\x18\x03 \x03(\x0c\x12%\n\x04hops\x18\x04 \x03(\x0b\x32\x17.jgnode.exchange.v1.Hop\x12\x14\n\x0c\x63\x65rtificates\x18\x05 \x03(\x0c\"\x82\x01\n\x0cSenderReport\x12\x17\n\x0fpending_records\x18\x01 \x01(\x04\x12\x17\n\x0fpending_batches\x18\x02 \x01(\x04\x12\x19\n\x11oldest_pending_us\x18\x03 \x01(\x03\x12\x17\n\x0f\x63\x61_certificates\x18\x04 \x03(\x0c\x12\x0c\n\x04\x63rls\x18\x05 \x03(\x0c\"{\n\x0bPushRequest\x12\x30\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x1f.jgnode.exchange.v1.SignedBatchH\x00\x12\x32\n\x06report\x18\x02 \x01(\x0b\x32 .jgnode.exchange.v1.SenderReportH\x00\x42\x06\n\x04kind\"\xa0\x01\n\x03\x41\x63k\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x03 \x01(\x04\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.jgnode.exchange.v1.AckStatus\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x16\n\x0e\x62\x61tch_last_seq\x18\x06 \x01(\x04\x12\x0c\n\x04\x63ode\x18\x07 \x01(\r\"D\n\x0cStreamCursor\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x13\n\x0b\x61pplied_seq\x18\x03 \x01(\x04\"F\n\x11GetCursorsRequest\x12\x31\n\x07streams\x18\x01 \x03(\x0b\x32 .jgnode.exchange.v1.StreamCursor\"G\n\x12GetCursorsResponse\x12\x31\n\x07\x63ursors\x18\x01 \x03(\x0b\x32 .jgnode.exchange.v1.StreamCursor\"\x11\n\x0fGetTrustRequest\"4\n\x0bTrustBundle\x12\x17\n\x0f\x63\x61_certificates\x18\x01 \x03(\x0c\x12\x0c\n\x04\x63rls\x18\x02 \x03(\x0c*R\n\tOperation\x12\x19\n\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n\x10OPERATION_UPSERT\x10\x01\x12\x14\n\x10OPERATION_DELETE\x10\x02*\x86\x01\n\tAckStatus\x12\x1a\n\x16\x41\x43K_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41\x43K_STATUS_APPLIED\x10\x01\x12\x18\n\x14\x41\x43K_STATUS_DUPLICATE\x10\x02\x12\x12\n\x0e\x41\x43K_STATUS_GAP\x10\x03\x12\x17\n\x13\x41\x43K_STATUS_REJECTED\x10\x04\x32\xad\x01\n\x08\x45xchange\x12\x44\n\x04Push\x12\x1f.jgnode.exchange.v1.PushRequest\x1a\x17.jgnode.exchange.v1.Ack(\x01\x30\x01\x12[\n\nGetCursors\x12%.jgnode.exchange.v1.GetCursorsRequest\x1a&.jgnode.exchange.v1.GetCursorsResponse2Y\n\x05Trust\x12P\n\x08GetTrust\x12#.jgnode.exchange.v1.GetTrustRequest\x1a\x1f.jgnode.exchange.v1.TrustBundleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jgnode.exchange.v1.exchange_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPERATION']._serialized_start=1397
-  _globals['_OPERATION']._serialized_end=1479
-  _globals['_ACKSTATUS']._serialized_start=1482
-  _globals['_ACKSTATUS']._serialized_end=1616
+  _globals['_OPERATION']._serialized_start=1586
+  _globals['_OPERATION']._serialized_end=1668
+  _globals['_ACKSTATUS']._serialized_start=1671
+  _globals['_ACKSTATUS']._serialized_end=1805
   _globals['_RECORD']._serialized_start=85
   _globals['_RECORD']._serialized_end=298
   _globals['_BATCHHEADER']._serialized_start=301
@@ -44,22 +44,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOPSTATEMENT']._serialized_end=611
   _globals['_HOP']._serialized_start=613
   _globals['_HOP']._serialized_end=656
-  _globals['_HOPCHAIN']._serialized_start=658
-  _globals['_HOPCHAIN']._serialized_end=707
-  _globals['_SIGNEDBATCH']._serialized_start=709
-  _globals['_SIGNEDBATCH']._serialized_end=813
-  _globals['_SENDERREPORT']._serialized_start=815
-  _globals['_SENDERREPORT']._serialized_end=906
-  _globals['_PUSHREQUEST']._serialized_start=908
-  _globals['_PUSHREQUEST']._serialized_end=1031
-  _globals['_ACK']._serialized_start=1034
-  _globals['_ACK']._serialized_end=1180
-  _globals['_STREAMCURSOR']._serialized_start=1182
-  _globals['_STREAMCURSOR']._serialized_end=1250
-  _globals['_GETCURSORSREQUEST']._serialized_start=1252
-  _globals['_GETCURSORSREQUEST']._serialized_end=1322
-  _globals['_GETCURSORSRESPONSE']._serialized_start=1324
-  _globals['_GETCURSORSRESPONSE']._serialized_end=1395
-  _globals['_EXCHANGE']._serialized_start=1619
-  _globals['_EXCHANGE']._serialized_end=1792
+  _globals['_CERTIFICATESET']._serialized_start=658
+  _globals['_CERTIFICATESET']._serialized_end=696
+  _globals['_HOPCHAIN']._serialized_start=698
+  _globals['_HOPCHAIN']._serialized_end=747
+  _globals['_SIGNEDBATCH']._serialized_start=749
+  _globals['_SIGNEDBATCH']._serialized_end=875
+  _globals['_SENDERREPORT']._serialized_start=878
+  _globals['_SENDERREPORT']._serialized_end=1008
+  _globals['_PUSHREQUEST']._serialized_start=1010
+  _globals['_PUSHREQUEST']._serialized_end=1133
+  _globals['_ACK']._serialized_start=1136
+  _globals['_ACK']._serialized_end=1296
+  _globals['_STREAMCURSOR']._serialized_start=1298
+  _globals['_STREAMCURSOR']._serialized_end=1366
+  _globals['_GETCURSORSREQUEST']._serialized_start=1368
+  _globals['_GETCURSORSREQUEST']._serialized_end=1438
+  _globals['_GETCURSORSRESPONSE']._serialized_start=1440
+  _globals['_GETCURSORSRESPONSE']._serialized_end=1511
+  _globals['_GETTRUSTREQUEST']._serialized_start=1513
+  _globals['_GETTRUSTREQUEST']._serialized_end=1530
+  _globals['_TRUSTBUNDLE']._serialized_start=1532
+  _globals['_TRUSTBUNDLE']._serialized_end=1584
+  _globals['_EXCHANGE']._serialized_start=1808
+  _globals['_EXCHANGE']._serialized_end=1981
+  _globals['_TRUST']._serialized_start=1983
+  _globals['_TRUST']._serialized_end=2072
 # @@protoc_insertion_point(module_scope)

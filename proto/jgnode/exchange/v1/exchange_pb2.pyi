@@ -98,6 +98,12 @@ class Hop(_message.Message):
     signature: bytes
     def __init__(self, statement: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
+class CertificateSet(_message.Message):
+    __slots__ = ("certificates",)
+    CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    certificates: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, certificates: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
 class HopChain(_message.Message):
     __slots__ = ("hops",)
     HOPS_FIELD_NUMBER: _ClassVar[int]
@@ -105,26 +111,32 @@ class HopChain(_message.Message):
     def __init__(self, hops: _Optional[_Iterable[_Union[Hop, _Mapping]]] = ...) -> None: ...
 
 class SignedBatch(_message.Message):
-    __slots__ = ("header", "signature", "records", "hops")
+    __slots__ = ("header", "signature", "records", "hops", "certificates")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     HOPS_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
     header: bytes
     signature: bytes
     records: _containers.RepeatedScalarFieldContainer[bytes]
     hops: _containers.RepeatedCompositeFieldContainer[Hop]
-    def __init__(self, header: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., records: _Optional[_Iterable[bytes]] = ..., hops: _Optional[_Iterable[_Union[Hop, _Mapping]]] = ...) -> None: ...
+    certificates: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, header: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., records: _Optional[_Iterable[bytes]] = ..., hops: _Optional[_Iterable[_Union[Hop, _Mapping]]] = ..., certificates: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class SenderReport(_message.Message):
-    __slots__ = ("pending_records", "pending_batches", "oldest_pending_us")
+    __slots__ = ("pending_records", "pending_batches", "oldest_pending_us", "ca_certificates", "crls")
     PENDING_RECORDS_FIELD_NUMBER: _ClassVar[int]
     PENDING_BATCHES_FIELD_NUMBER: _ClassVar[int]
     OLDEST_PENDING_US_FIELD_NUMBER: _ClassVar[int]
+    CA_CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    CRLS_FIELD_NUMBER: _ClassVar[int]
     pending_records: int
     pending_batches: int
     oldest_pending_us: int
-    def __init__(self, pending_records: _Optional[int] = ..., pending_batches: _Optional[int] = ..., oldest_pending_us: _Optional[int] = ...) -> None: ...
+    ca_certificates: _containers.RepeatedScalarFieldContainer[bytes]
+    crls: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, pending_records: _Optional[int] = ..., pending_batches: _Optional[int] = ..., oldest_pending_us: _Optional[int] = ..., ca_certificates: _Optional[_Iterable[bytes]] = ..., crls: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class PushRequest(_message.Message):
     __slots__ = ("batch", "report")
@@ -135,20 +147,22 @@ class PushRequest(_message.Message):
     def __init__(self, batch: _Optional[_Union[SignedBatch, _Mapping]] = ..., report: _Optional[_Union[SenderReport, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
-    __slots__ = ("origin", "dataset", "applied_seq", "status", "detail", "batch_last_seq")
+    __slots__ = ("origin", "dataset", "applied_seq", "status", "detail", "batch_last_seq", "code")
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     APPLIED_SEQ_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     BATCH_LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
     origin: str
     dataset: str
     applied_seq: int
     status: AckStatus
     detail: str
     batch_last_seq: int
-    def __init__(self, origin: _Optional[str] = ..., dataset: _Optional[str] = ..., applied_seq: _Optional[int] = ..., status: _Optional[_Union[AckStatus, str]] = ..., detail: _Optional[str] = ..., batch_last_seq: _Optional[int] = ...) -> None: ...
+    code: int
+    def __init__(self, origin: _Optional[str] = ..., dataset: _Optional[str] = ..., applied_seq: _Optional[int] = ..., status: _Optional[_Union[AckStatus, str]] = ..., detail: _Optional[str] = ..., batch_last_seq: _Optional[int] = ..., code: _Optional[int] = ...) -> None: ...
 
 class StreamCursor(_message.Message):
     __slots__ = ("origin", "dataset", "applied_seq")
@@ -171,3 +185,15 @@ class GetCursorsResponse(_message.Message):
     CURSORS_FIELD_NUMBER: _ClassVar[int]
     cursors: _containers.RepeatedCompositeFieldContainer[StreamCursor]
     def __init__(self, cursors: _Optional[_Iterable[_Union[StreamCursor, _Mapping]]] = ...) -> None: ...
+
+class GetTrustRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TrustBundle(_message.Message):
+    __slots__ = ("ca_certificates", "crls")
+    CA_CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    CRLS_FIELD_NUMBER: _ClassVar[int]
+    ca_certificates: _containers.RepeatedScalarFieldContainer[bytes]
+    crls: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, ca_certificates: _Optional[_Iterable[bytes]] = ..., crls: _Optional[_Iterable[bytes]] = ...) -> None: ...

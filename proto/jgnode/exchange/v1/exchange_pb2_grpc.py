@@ -147,3 +147,78 @@ class Exchange:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class TrustStub:
+    """Trust material flows down the tree on calls the child makes.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetTrust = channel.unary_unary(
+                '/jgnode.exchange.v1.Trust/GetTrust',
+                request_serializer=jgnode_dot_exchange_dot_v1_dot_exchange__pb2.GetTrustRequest.SerializeToString,
+                response_deserializer=jgnode_dot_exchange_dot_v1_dot_exchange__pb2.TrustBundle.FromString,
+                _registered_method=True)
+
+
+class TrustServicer:
+    """Trust material flows down the tree on calls the child makes.
+    """
+
+    def GetTrust(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_TrustServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTrust,
+                    request_deserializer=jgnode_dot_exchange_dot_v1_dot_exchange__pb2.GetTrustRequest.FromString,
+                    response_serializer=jgnode_dot_exchange_dot_v1_dot_exchange__pb2.TrustBundle.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'jgnode.exchange.v1.Trust', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('jgnode.exchange.v1.Trust', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Trust:
+    """Trust material flows down the tree on calls the child makes.
+    """
+
+    @staticmethod
+    def GetTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jgnode.exchange.v1.Trust/GetTrust',
+            jgnode_dot_exchange_dot_v1_dot_exchange__pb2.GetTrustRequest.SerializeToString,
+            jgnode_dot_exchange_dot_v1_dot_exchange__pb2.TrustBundle.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

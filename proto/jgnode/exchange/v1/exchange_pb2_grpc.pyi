@@ -87,3 +87,31 @@ class ExchangeServicer(metaclass=_abc_1.ABCMeta):
         """Where to resume: the receiver's applied sequence per (origin, dataset)."""
 
 def add_ExchangeServicer_to_server(servicer: ExchangeServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class TrustStub:
+    """Trust material flows down the tree on calls the child makes."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> TrustAsyncStub: ...
+    GetTrust: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.GetTrustRequest, _exchange_pb2.TrustBundle]
+
+@_typing.type_check_only
+class TrustAsyncStub(TrustStub):
+    """Trust material flows down the tree on calls the child makes."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetTrust: _aio.UnaryUnaryMultiCallable[_exchange_pb2.GetTrustRequest, _exchange_pb2.TrustBundle]  # type: ignore[assignment]
+
+class TrustServicer(metaclass=_abc_1.ABCMeta):
+    """Trust material flows down the tree on calls the child makes."""
+
+    @_abc_1.abstractmethod
+    def GetTrust(
+        self,
+        request: _exchange_pb2.GetTrustRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.TrustBundle, _abc.Awaitable[_exchange_pb2.TrustBundle]]: ...
+
+def add_TrustServicer_to_server(servicer: TrustServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
