@@ -1,4 +1,4 @@
-"""The ``jgnode`` command: set up, run, inspect and feed a node.
+"""The ``jgnode`` command: set up, run, inspect and feed a node, and run its PKI.
 
 Every failure is printed as one line (``jgnode: error: ...``) with a non-zero
 exit status; ``--debug`` shows the traceback as well.
@@ -22,6 +22,7 @@ __all__ = ["main"]
 
 log = logging.getLogger("jgnode")
 Handler = Callable[[argparse.Namespace], int]
+DATASETS = ["inspection", "regulated_object", "penalty", "complaint"]
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -30,38 +31,43 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jgnode", description="Gateway node of the Internet + Regulation exchange.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _peer_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", help="host:port of a node to ask (default: this node, from its data folder)")
+    parser.add_argument("--node-id", help="node id the node at --address must prove (default: this node's)")
 
-    init = sub.add_parser("init", help="write a config and signing keys for a new node")
+
+def _node_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = sub.add_parser("init", help="write a config, signing and TLS keys and a certificate request")
     init.add_argument("--node-id", required=True, help="GB/T 2260 region code plus optional -suffix")
     init.add_argument("--tier", required=True, choices=["county", "city", "province", "national"])
     init.add_argument("--dir", type=Path, default=Path(), help="folder for node.toml, keys and data (default: .)")
     init.add_argument("--listen", default="127.0.0.1:7400", help="host:port to serve on (port 0: any free port)")
     init.add_argument("--parent", help="host:port of the parent node")
+    init.add_argument("--parent-id", help="node id of the parent (default: the region code one level up)")
+    init.add_argument("--suite", default="ed25519", choices=["ed25519", "sm2"], help="data signature suite")
     init.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data folder)")
+    init.add_argument("--ca", type=Path, help="a CA folder at hand: issue and install the certificate at once")
+    init.add_argument("--days", type=int, default=365, help="certificate validity with --ca")
+    init.add_argument("--insecure", action="store_true", help="development: plain-text gRPC, trust folder")
 
-    trust = sub.add_parser("trust", help="trust another node's public signing key")
+    trust = sub.add_parser("trust", help="(insecure development mode) trust another node's public signing key")
     _config_arg(trust)
     trust.add_argument("node_id", help="the node the key belongs to")
     trust.add_argument("public_key", type=Path, help="its signing.pub file")
 
     run = sub.add_parser("run", help="run a node until SIGTERM/SIGINT")
     _config_arg(run)
+    run.add_argument("--insecure", action="store_true", help="development only: plain-text gRPC (logged loudly)")
 
     status = sub.add_parser("status", help="ask a running node for its status")
     _config_arg(status)
-    status.add_argument("--address", help="host:port of the node (default: from the config's data folder)")
+    _peer_args(status)
     status.add_argument("--json", action="store_true", help="print JSON")
 
     ingest = sub.add_parser("ingest", help="load a CSV file of records into the node's store and outbox")
     _config_arg(ingest)
     ingest.add_argument("file", type=Path)
-    ingest.add_argument(
-        "--dataset", default="inspection", choices=["inspection", "regulated_object", "penalty", "complaint"]
-    )
+    ingest.add_argument("--dataset", default="inspection", choices=DATASETS)
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     verify = sub.add_parser("verify", help="print and check a record's provenance chain")
@@ -70,24 +76,119 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--dataset", default="")
     verify.add_argument("--origin", default="")
     verify.add_argument("--version", type=int, default=0, help="a specific version (default: latest)")
-    verify.add_argument("--address", help="ask this running node instead of reading the local database")
+    _peer_args(verify)
 
     demo = sub.add_parser("demo", help="run a local province, 2 cities and 4 counties and check the exchange")
     demo.add_argument("--dir", type=Path, default=Path("demo-data"))
-    demo.add_argument("--records", type=int, default=60_000, help="records ingested in all counties (>= 50,000)")
+    demo.add_argument("--records", type=int, default=60_000, help="records ingested in all counties (>= 1,000)")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the province")
+    demo.add_argument("--insecure", action="store_true", help="plain-text gRPC and a trust folder, no PKI")
 
     sample = sub.add_parser("sample", help="write deterministic sample CSV files for a region")
     sample.add_argument("--region", required=True, help="region code of the node the data is for")
     sample.add_argument("--out", type=Path, required=True, help="output folder")
     sample.add_argument("--seed", type=int, default=1)
     sample.add_argument("--inspections", type=int, default=10_000)
+
+
+def _pki_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pki = sub.add_parser("pki", help="certificate authority and node certificates").add_subparsers(
+        dest="pki_command", required=True, metavar="PKI_COMMAND"
+    )
+    root = pki.add_parser("init-root", help="create a root CA (province or national)")
+    root.add_argument("--dir", type=Path, required=True, help="CA folder (keep it offline; never in git)")
+    root.add_argument("--node-id", required=True, help="node id whose subtree the CA covers, e.g. 330000")
+    root.add_argument("--name", default="", help="CA name (default: jgnode root <node id>)")
+    root.add_argument("--days", type=int, default=3650)
+    root.add_argument("--crl-days", type=int, default=7, help="CRL validity: re-issue it before then")
+
+    ca = pki.add_parser("init-ca", help="create an intermediate CA key and request (e.g. a city for its counties)")
+    ca.add_argument("--dir", type=Path, required=True)
+    ca.add_argument("--node-id", required=True)
+    install_ca = pki.add_parser("install-ca", help="install the chain the parent CA issued for an intermediate CA")
+    install_ca.add_argument("--dir", type=Path, required=True)
+    install_ca.add_argument("chain", type=Path)
+    install_ca.add_argument("--crl-days", type=int, default=7)
+
+    request = pki.add_parser("request", help="write a certificate request for this node (renewal: --new-keys)")
+    _config_arg(request)
+    request.add_argument("--new-keys", action="store_true", help="prepare new keys (swapped in on install)")
+
+    sign = pki.add_parser("sign", help="issue a certificate for a request (node or intermediate CA)")
+    sign.add_argument("--ca", type=Path, required=True, help="CA folder")
+    sign.add_argument("request", type=Path)
+    sign.add_argument("--out", type=Path, help="chain file to write (default: next to the request, .crt)")
+    sign.add_argument("--days", type=int, default=365)
+
+    install = pki.add_parser("install", help="install a certificate chain from the CA (renewal: no downtime)")
+    _config_arg(install)
+    install.add_argument("chain", type=Path)
+    install.add_argument("--anchor", type=Path, help="root CA certificate to trust (first install)")
+
+    revoke = pki.add_parser("revoke", help="revoke certificates by serial (hex) or node id; re-issues the CRL")
+    revoke.add_argument("--ca", type=Path, required=True)
+    revoke.add_argument("what", help="serial number (hex) or node id")
+    revoke.add_argument("--crl-days", type=int, default=7)
+
+    crl = pki.add_parser("crl", help="re-issue the CA's CRL with a fresh next-update time")
+    crl.add_argument("--ca", type=Path, required=True)
+    crl.add_argument("--crl-days", type=int, default=7)
+
+    publish = pki.add_parser("publish-crl", help="give a node a CRL to use and relay down and up the tree")
+    _config_arg(publish)
+    publish.add_argument("crl", type=Path)
+
+    show = pki.add_parser("show", help="print what a certificate, chain or CRL file says")
+    show.add_argument("file", type=Path)
+
+
+def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dead = sub.add_parser("deadletter", help="batches the parent refused").add_subparsers(
+        dest="dead_command", required=True, metavar="DEADLETTER_COMMAND"
+    )
+    for name, text in (("list", "list refused batches"), ("show", "show one"), ("retry", "send them again")):
+        command = dead.add_parser(name, help=text)
+        _config_arg(command)
+        if name != "list":
+            command.add_argument("batch_ids", type=int, nargs="*", metavar="BATCH_ID")
+        if name == "retry":
+            command.add_argument("--all", action="store_true", help="every refused batch")
+
+    audit = sub.add_parser("audit", help="the hash-chained audit log").add_subparsers(
+        dest="audit_command", required=True, metavar="AUDIT_COMMAND"
+    )
+    verify = audit.add_parser("verify", help="check the whole chain; names the first bad entry")
+    _config_arg(verify)
+    tail = audit.add_parser("list", help="show the latest entries")
+    _config_arg(tail)
+    tail.add_argument("--kind", default="")
+    tail.add_argument("--last", type=int, default=20)
+    proof = audit.add_parser("proof", help="export a record's provenance bundle for offline checking")
+    _config_arg(proof)
+    proof.add_argument("uid", metavar="RECORD_UID")
+    proof.add_argument("--dataset", default="")
+    proof.add_argument("--origin", default="")
+    proof.add_argument("--version", type=int, default=0)
+    proof.add_argument("--out", type=Path, help="bundle file (default: <uid>.proof)")
+
+    check = sub.add_parser("verify-proof", help="check a provenance bundle offline, against a root certificate")
+    check.add_argument("file", type=Path)
+    check.add_argument("--anchor", type=Path, required=True, help="root CA certificate (PEM) to trust")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jgnode", description="Gateway node of the Internet + Regulation exchange.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _node_commands(sub)
+    _pki_commands(sub)
+    _ops_commands(sub)
     return parser
 
 
 def _handlers() -> dict[str, Handler]:
-    from node import cli_commands  # noqa: PLC0415 - keep `jgnode --help` fast
+    from node import cli_commands, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
 
     return {
         "init": cli_commands.init,
@@ -98,6 +199,10 @@ def _handlers() -> dict[str, Handler]:
         "verify": cli_commands.verify,
         "demo": cli_commands.demo,
         "sample": cli_commands.sample,
+        "pki": cli_trust.pki,
+        "deadletter": cli_trust.deadletter,
+        "audit": cli_trust.audit,
+        "verify-proof": cli_trust.verify_proof,
     }
 
 

@@ -3,70 +3,78 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 from google.protobuf.json_format import MessageToDict
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2
+from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 
 from node.cli import print_json, require_file
-from node.errors import ConfigError, JgnodeError, NotFoundError, PeerUnavailableError
+from node.client import NodeClient
+from node.enroll import anchor_of, create_node, install_certificate, issue_from, publish_crl
+from node.errors import ConfigError, JgnodeError, NotFoundError
 from node.exchange import build_provenance, verify_provenance
-from node.grpc_util import make_channel
-from node.runtime import ADDRESS_FILE, run_until_signalled
+from node.pki import CaDir
+from node.runtime import run_until_signalled
 from node.serde import record_key, record_summary
 from node.settings import NodeSettings, load_settings
-from node.signing import KeyRing, generate_signing_key, load_signer
+from node.signing import KeyRing
 from node.store import Store
 from node.tables import render_table
+from node.trust import TrustStore, load_trust
 
-__all__ = ["demo", "ingest", "init", "run", "sample", "status", "trust", "verify"]
+__all__ = ["check_bundles", "demo", "ingest", "init", "run", "sample", "status", "trust", "verify"]
 
 
 def _settings(args: argparse.Namespace) -> NodeSettings:
     return load_settings(require_file(args.config, "config file"))
 
 
-def _toml_value(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
 def init(args: argparse.Namespace) -> int:
-    """Write node.toml and a signing key pair for a new node."""
-    directory: Path = args.dir
-    config = directory / "node.toml"
-    if config.exists():
-        raise ConfigError(f"{config} exists: this folder already holds a node")
-    values: dict[str, object] = {"node_id": args.node_id, "tier": args.tier, "listen": args.listen}
-    if args.parent:
-        values["parent"] = args.parent
-    if args.database_url:
-        values["database_url"] = args.database_url
-    settings = load_settings(None, **values, data_dir=directory)  # validates before anything is written
-    generate_signing_key(settings.signing_key_path, settings.signing_key_path.with_suffix(".pub"), settings.suite)
-    settings.trust_path.mkdir(parents=True, exist_ok=True)
-    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items()]
-    lines += ['data_dir = "."', "batch_size = 1000", "batch_linger_ms = 200"]
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    signer = load_signer(settings.node_id, settings.signing_key_path, settings.suite)
-    print(f"initialised {settings.tier} node {settings.node_id} in {directory}")
-    print(f"  config:      {config}")
-    print(f"  signing key: {settings.signing_key_path} (key id {signer.key_id}; keep it private)")
-    print(f"  public key:  {settings.signing_key_path.with_suffix('.pub')}")
-    public = settings.signing_key_path.with_suffix(".pub")
-    print(f"next: on the parent and every node above it: jgnode trust -c <its node.toml> {settings.node_id} {public}")
-    print(f"      then here: jgnode run -c {config}")
+    """Write node.toml, keys and a certificate request for a new node (and install a certificate with --ca)."""
+    settings = create_node(
+        args.dir,
+        node_id=args.node_id,
+        tier=args.tier,
+        listen=args.listen,
+        parent=args.parent,
+        parent_id=args.parent_id,
+        suite=args.suite,
+        database_url=args.database_url,
+        insecure=args.insecure,
+    )
+    config = args.dir / "node.toml"
+    request = settings.cert_path.parent / "request.csr"
+    print(f"initialised {settings.tier} node {settings.node_id} in {args.dir}")
+    print(f"  config:          {config}")
+    print(f"  signing key:     {settings.signing_key_path} ({settings.suite}; keep it private)")
+    print(f"  TLS key:         {settings.tls_key_path} (keep it private)")
+    print(f"  request for CA:  {request}")
+    if args.ca:
+        ca = CaDir(args.ca)
+        chain = issue_from(ca, request, days=args.days)
+        print("  " + install_certificate(settings, chain, anchors_pem=anchor_of(ca)))
+        crl = args.ca / "crl.pem"
+        if crl.exists():
+            publish_crl(settings, crl.read_bytes(), f"ca-{ca.info.node_id}")
+        print(f"next: jgnode run -c {config}")
+    elif args.insecure:
+        public = settings.signing_key_path.with_suffix(".pub")
+        print(f"next (insecure development mode): on every node above: jgnode trust {settings.node_id} {public}")
+        print(f"      then: jgnode run -c {config}")
+    else:
+        print(f"next: have the parent's CA issue it: jgnode pki sign --ca <CA folder> {request}")
+        print(f"      then: jgnode pki install -c {config} <chain> --anchor <root ca.crt>; jgnode run -c {config}")
     return 0
 
 
 def trust(args: argparse.Namespace) -> int:
-    """Add a node's public key to this node's trust directory."""
+    """Add a node's public key to this node's trust directory (development setups without a PKI)."""
     settings = _settings(args)
     pem = require_file(args.public_key, "public key").read_bytes()
-    key = KeyRing().add_pem(args.node_id, pem, settings.suite)
+    key = KeyRing().add_pem(args.node_id, pem, "sm2" if b"JGNODE SM2" in pem else "ed25519")
     target = settings.trust_path / f"{args.node_id}.pub"
     if target.exists() and target.read_bytes() != pem:
         raise ConfigError(f"{target} holds a different key for {args.node_id}; remove it first to replace it")
@@ -78,30 +86,13 @@ def trust(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the node in the foreground."""
-    run_until_signalled(_settings(args))
+    overrides = {"tls": {"insecure": True}} if args.insecure else {}
+    run_until_signalled(load_settings(require_file(args.config, "config file"), **overrides))
     return 0
 
 
-def node_address(settings: NodeSettings, explicit: str | None) -> str:
-    """Where a running node listens: ``explicit``, or what it wrote into its data folder."""
-    if explicit:
-        return explicit
-    path = settings.data_dir / ADDRESS_FILE
-    if not path.exists():
-        raise PeerUnavailableError(
-            f"node {settings.node_id} is not running ({path} not found); start it with jgnode run"
-        )
-    return path.read_text(encoding="utf-8").strip()
-
-
-def fetch_status(address: str, settings: NodeSettings | None = None) -> admin_pb2.NodeStatus:
-    """GetStatus of the node at ``address``."""
-    limits = settings.limits if settings else NodeSettings.model_fields["limits"].default
-    with make_channel(address, limits) as channel:
-        try:
-            return admin_pb2_grpc.NodeAdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10)
-        except grpc.RpcError as exc:
-            raise PeerUnavailableError(f"cannot reach node at {address}: {exc.details()}") from exc
+def _client(args: argparse.Namespace) -> NodeClient:
+    return NodeClient(_settings(args), address=args.address, peer_id=args.node_id)
 
 
 def _when(us: int) -> str:
@@ -110,13 +101,18 @@ def _when(us: int) -> str:
 
 def status(args: argparse.Namespace) -> int:
     """Print a running node's status."""
-    settings = _settings(args) if not args.address else None
-    address = node_address(settings, None) if settings else args.address
-    reply = fetch_status(address, settings)
+    with _client(args) as client:
+        reply = client.status()
+    address = client.address
     if args.json:
         print_json(MessageToDict(reply, preserving_proto_field_name=True))
         return 0
-    print(f"node {reply.node_id} ({reply.tier}) at {address}")
+    transport = "INSECURE plain text" if reply.insecure else "mutual TLS"
+    print(f"node {reply.node_id} ({reply.tier}) at {address}, {transport}")
+    if reply.pki:
+        print(f"trust: CRLs current until {_when(reply.crl_next_update_us)}")
+    if reply.trust_alarm:
+        print(f"TRUST ALARM: {reply.trust_alarm}")
     if reply.parent_address:
         link = "connected" if reply.parent_connected else f"NOT connected ({reply.parent_error or 'connecting'})"
         print(f"parent {reply.parent_address}: {link}; last ack {_when(reply.last_ack_at_us)}")
@@ -183,7 +179,9 @@ def ingest(args: argparse.Namespace) -> int:
     store = Store.open(settings.db_url, settings.node_id)
     try:
         with tqdm(total=max(total, 0), unit="rows", disable=True if args.no_progress else None, desc=path.name) as bar:
-            report = ingest_file(store, path, dataset=args.dataset, progress=bar.update)
+            report = ingest_file(
+                store, path, dataset=args.dataset, progress=bar.update, guard=store.backlog_guard(settings.limits)
+            )
     finally:
         store.close()
     print(
@@ -198,26 +196,14 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
-def _keyring(settings: NodeSettings) -> KeyRing:
-    keyring = KeyRing.from_directory(settings.trust_path)
-    keyring.add_pem(settings.node_id, load_signer(settings.node_id, settings.signing_key_path).public_pem)
-    return keyring
-
-
 def provenance_bundles(settings: NodeSettings, args: argparse.Namespace) -> list[admin_pb2.Provenance]:
-    """Provenance bundles of ``args.uid``, from a running node or the local database."""
+    """Provenance bundles of ``args.uid``, from a running node (``--address``) or the local database."""
     request = admin_pb2.GetProvenanceRequest(
         uid=args.uid, dataset=args.dataset, origin=args.origin, version=args.version
     )
     if args.address:
-        with make_channel(args.address, settings.limits) as channel:
-            try:
-                reply = admin_pb2_grpc.NodeAdminStub(channel).GetProvenance(request, timeout=30)
-            except grpc.RpcError as exc:
-                if exc.code() == grpc.StatusCode.NOT_FOUND:
-                    raise NotFoundError(exc.details()) from exc
-                raise
-        return list(reply.provenances)
+        with NodeClient(settings, address=args.address, peer_id=args.node_id) as client:
+            return client.provenance(request)
     store = Store.open(settings.db_url, settings.node_id)
     try:
         found = store.provenance(
@@ -233,18 +219,14 @@ def provenance_bundles(settings: NodeSettings, args: argparse.Namespace) -> list
             first_seq=p.first_seq,
             seq=p.seq,
             hops=p.hops,
+            certificates=p.certificates,
         )
         for p in found
     ]
 
 
-def verify(args: argparse.Namespace) -> int:
-    """Print and check the provenance of a record; exit 1 if any check fails."""
-    settings = _settings(args)
-    bundles = provenance_bundles(settings, args)
-    if not bundles:
-        raise NotFoundError(f"no signed record with uid {args.uid!r} (unsealed records have no provenance yet)")
-    keyring = _keyring(settings)
+def check_bundles(bundles: list[admin_pb2.Provenance], trust: TrustStore) -> int:
+    """Print each bundle's checks; returns how many failed."""
     failed = 0
     for bundle in bundles:
         summary = record_summary(exchange_pb2.Record.FromString(bundle.record))
@@ -253,19 +235,36 @@ def verify(args: argparse.Namespace) -> int:
             f"(seq {summary['seq']}, {summary['op']})"
         )
         try:
-            for line in verify_provenance(bundle, keyring):
+            for line in verify_provenance(bundle, trust.keyring, admit=_admitter(trust)):
                 print(f"  ok   {line}")
         except JgnodeError as exc:
             failed += 1
             print(f"  FAIL {exc}")
-    return 1 if failed else 0
+    return failed
+
+
+def _admitter(trust: TrustStore) -> Callable[[Sequence[bytes], int], object]:
+    def admit(certificates: Sequence[bytes], at_us: int) -> object:
+        return trust.admit(certificates, at_us=at_us)
+
+    return admit
+
+
+def verify(args: argparse.Namespace) -> int:
+    """Print and check the provenance of a record; exit 1 if any check fails."""
+    settings = _settings(args)
+    bundles = provenance_bundles(settings, args)
+    if not bundles:
+        raise NotFoundError(f"no signed record with uid {args.uid!r} (unsealed records have no provenance yet)")
+    trust, _signer = load_trust(settings)
+    return 1 if check_bundles(bundles, trust) else 0
 
 
 def demo(args: argparse.Namespace) -> int:
     """Run the local multi-tier demo."""
     from node.demo import run_demo  # noqa: PLC0415
 
-    return run_demo(args.dir, records=args.records, seed=args.seed, timeout_s=args.timeout)
+    return run_demo(args.dir, records=args.records, seed=args.seed, timeout_s=args.timeout, insecure=args.insecure)
 
 
 def sample(args: argparse.Namespace) -> int:

@@ -21,19 +21,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2
+from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 
 from adapters.csv_records import uid_column, write_records
 from adapters.sample_data import SampleGenerator
 from governance import COMPLAINT, INSPECTION, PENALTY, REGULATED_OBJECT, DatasetRecord
-from node.cli_commands import fetch_status
+from node.client import ADDRESS_FILE, NodeClient
+from node.enroll import anchor_of, create_node, install_certificate, issue_from, publish_crl
 from node.errors import ConfigError, JgnodeError
 from node.exchange import verify_provenance
-from node.grpc_util import make_channel
-from node.runtime import ADDRESS_FILE
-from node.settings import Limits, region_tier
-from node.signing import DEFAULT_SUITE, KeyRing, generate_signing_key
+from node.pki import CaDir
+from node.settings import load_settings, region_tier
 from node.tables import render_table
+from node.trust import load_trust
 
 __all__ = ["TOPOLOGY", "run_demo", "write_sample_files"]
 
@@ -91,27 +91,55 @@ def write_sample_files(out: Path, *, region: str, seed: int, inspections: int) -
     return written
 
 
-def _init_nodes(root: Path) -> dict[str, DemoNode]:
+def _init_nodes(root: Path, *, insecure: bool) -> dict[str, DemoNode]:
+    """Create the seven nodes; with a PKI: a root CA at the province, an intermediate CA per city."""
     nodes = {}
     for node_id, parent in TOPOLOGY.items():
         folder = root / node_id
-        keys = folder / "keys"
-        generate_signing_key(keys / "signing.key", keys / "signing.pub", DEFAULT_SUITE)
-        (folder / "trust").mkdir(parents=True)
-        (folder / "node.toml").write_text(
-            f'node_id = "{node_id}"\ntier = "{region_tier(node_id)}"\nlisten = "127.0.0.1:0"\n'
-            'data_dir = "."\nbatch_size = 1000\nbatch_linger_ms = 100\n',
-            encoding="utf-8",
+        create_node(
+            folder,
+            node_id=node_id,
+            tier=region_tier(node_id),
+            listen="127.0.0.1:0",
+            insecure=insecure,
+            extra={"batch_size": 1000, "batch_linger_ms": 100},
         )
         nodes[node_id] = DemoNode(node_id, parent, folder)
-    for node in nodes.values():  # every ancestor trusts every descendant's signing key
+    if insecure:
+        _share_keys(nodes)
+    else:
+        _certify(nodes, root / "pki")
+    return nodes
+
+
+def _share_keys(nodes: dict[str, DemoNode]) -> None:
+    """Insecure development mode: every ancestor trusts every descendant's public signing key."""
+    for node in nodes.values():
         ancestor = node.parent
         while ancestor is not None:
             shutil.copyfile(
                 node.folder / "keys" / "signing.pub", nodes[ancestor].folder / "trust" / f"{node.node_id}.pub"
             )
             ancestor = nodes[ancestor].parent
-    return nodes
+
+
+def _certify(nodes: dict[str, DemoNode], pki: Path) -> None:
+    """Root CA 330000 certifies the province and the cities' CAs; each city's CA certifies its counties."""
+    root = CaDir.init_root(pki / "root-ca", node_id="330000", name="Zhejiang demo root", days=30, crl_days=7)
+    anchor = anchor_of(root)
+    cas = {"330000": root}
+    for city in ("330100", "330200"):
+        folder = pki / f"{city}-ca"
+        request = CaDir.request_intermediate(folder, node_id=city)
+        cas[city] = CaDir.install_intermediate(folder, issue_from(root, request, days=30), crl_days=7)
+    for node in nodes.values():
+        issuer = cas[node.parent if node.parent and node.parent != "330000" else "330000"]
+        settings = load_settings(node.config)
+        install_certificate(
+            settings, issue_from(issuer, node.folder / "certs" / "request.csr", days=30), anchors_pem=anchor
+        )
+        for ca in {id(c): c for c in (root, issuer, cas.get(node.node_id, root))}.values():
+            publish_crl(settings, (ca.folder / "crl.pem").read_bytes(), f"ca-{ca.info.node_id}")
 
 
 def _start(node: DemoNode, nodes: dict[str, DemoNode], deadline: float) -> None:
@@ -159,34 +187,34 @@ def _ingest_all(counties: list[DemoNode], root: Path, *, per_county: int, seed: 
             raise ConfigError(f"ingest at {county.node_id} failed (exit {process.returncode})")
 
 
-def _digests(address: str, origin: str, datasets: list[str]) -> dict[str, tuple[int, bytes]]:
-    with make_channel(address, Limits()) as channel:
-        stub = admin_pb2_grpc.NodeAdminStub(channel)
-        out = {}
-        for dataset in datasets:
-            reply = stub.GetDigest(admin_pb2.GetDigestRequest(dataset=dataset, origin=origin), timeout=120)
-            out[dataset] = (reply.count, reply.digest)
-        return out
+def _client(node: DemoNode) -> NodeClient:
+    return NodeClient(load_settings(node.config), address=node.address)
+
+
+def _digests(node: DemoNode, origin: str, datasets: list[str]) -> dict[str, tuple[int, bytes]]:
+    with _client(node) as client:
+        return {dataset: client.digest(dataset=dataset, origin=origin) for dataset in datasets}
 
 
 def _wait_for_province(province: DemoNode, expected_total: int, deadline: float) -> admin_pb2.NodeStatus:
     last_print = 0.0
-    while True:
-        status = fetch_status(province.address)
-        if status.records_held >= expected_total:
-            return status
-        if time.monotonic() > deadline:
-            raise JgnodeError(f"timed out: province holds {status.records_held} of {expected_total} records")
-        if time.monotonic() - last_print > 2:
-            print(f"  province holds {status.records_held:,} of {expected_total:,} records")
-            last_print = time.monotonic()
-        time.sleep(0.25)
+    with _client(province) as client:
+        while True:
+            status = client.status()
+            if status.records_held >= expected_total:
+                return status
+            if time.monotonic() > deadline:
+                raise JgnodeError(f"timed out: province holds {status.records_held} of {expected_total} records")
+            if time.monotonic() - last_print > 2:
+                print(f"  province holds {status.records_held:,} of {expected_total:,} records")
+                last_print = time.monotonic()
+            time.sleep(0.25)
 
 
 def _check_sets(province: DemoNode, counties: list[DemoNode]) -> list[str]:
     problems = []
     for county in counties:
-        held = _digests(province.address, county.node_id, sorted(county.expected))
+        held = _digests(province, county.node_id, sorted(county.expected))
         for dataset, (count, digest) in county.expected.items():
             got_count, got_digest = held[dataset]
             if got_count != count:
@@ -197,24 +225,25 @@ def _check_sets(province: DemoNode, counties: list[DemoNode]) -> list[str]:
 
 
 def _verify_sample(province: DemoNode, counties: list[DemoNode], root: Path) -> list[str]:
-    keyring = KeyRing.from_directory(province.folder / "trust")
+    """Ask the province for sample records' provenance and check it with the province's own trust."""
+    trust, _signer = load_trust(load_settings(province.config))
     problems = []
-    with make_channel(province.address, Limits()) as channel:
-        stub = admin_pb2_grpc.NodeAdminStub(channel)
+    with _client(province) as client:
         for county in counties:
             for uid in _sample_uids(root / "input" / county.node_id / f"{INSPECTION}.csv"):
                 request = admin_pb2.GetProvenanceRequest(uid=uid, dataset=INSPECTION, origin=county.node_id)
                 try:
-                    (bundle,) = stub.GetProvenance(request, timeout=30).provenances
-                    checks = verify_provenance(bundle, keyring)
+                    (bundle,) = client.provenance(request)
+                    checks = verify_provenance(bundle, trust.keyring, admit=lambda c, at: trust.admit(c, at_us=at))
                 except (JgnodeError, ValueError) as exc:
                     problems.append(f"{county.node_id}/{uid}: {exc}")
                     continue
                 record = exchange_pb2.Record.FromString(bundle.record)
                 hops = ", ".join(c.split(" ")[2] for c in checks if c.startswith("forwarded"))
+                signed = "certificates" if trust.pki else "trusted keys"
                 print(
                     f"  {record.origin}/{record.dataset}/{record.uid}: origin signature, inclusion proof and "
-                    f"hops ({hops}) verified"
+                    f"hops ({hops}) verified against {signed}"
                 )
     return problems
 
@@ -229,7 +258,8 @@ def _sample_uids(path: Path) -> list[str]:
 def _summary(nodes: dict[str, DemoNode]) -> str:
     rows = []
     for node in nodes.values():
-        s = fetch_status(node.address)
+        with _client(node) as client:
+            s = client.status()
         if s.records_own and node.ingest_seconds:
             rate = s.records_own / node.ingest_seconds
         elif s.last_received_at_us > s.first_received_at_us:
@@ -267,7 +297,7 @@ def _stop_all(nodes: dict[str, DemoNode]) -> None:
                 node.process.wait()
 
 
-def run_demo(root: Path, *, records: int, seed: int, timeout_s: float) -> int:
+def run_demo(root: Path, *, records: int, seed: int, timeout_s: float, insecure: bool = False) -> int:
     """Run the whole demo; returns the exit status (0 only if every check passed)."""
     if records < 1000:
         raise ConfigError("--records must be at least 1000")
@@ -275,7 +305,12 @@ def run_demo(root: Path, *, records: int, seed: int, timeout_s: float) -> int:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     print(f"demo: 7 nodes in {root}/ (province 330000; cities 330100, 330200; counties 330106, 330108, 330203, 330206)")
-    nodes = _init_nodes(root)
+    print(
+        "  transport: INSECURE plain text, trust folder (development mode)"
+        if insecure
+        else "  transport: mutual TLS; PKI: root CA 330000, intermediate CAs 330100 and 330200, CRLs"
+    )
+    nodes = _init_nodes(root, insecure=insecure)
     counties = [n for n in nodes.values() if region_tier(n.node_id) == "county"]
     deadline = time.monotonic() + timeout_s
     try:
@@ -288,9 +323,7 @@ def run_demo(root: Path, *, records: int, seed: int, timeout_s: float) -> int:
         print(f"ingesting about {records:,} generated records in the four counties ...")
         _ingest_all(counties, root, per_county=records // len(counties), seed=seed)
         for county in counties:
-            county.expected = _digests(
-                county.address, county.node_id, [REGULATED_OBJECT, INSPECTION, PENALTY, COMPLAINT]
-            )
+            county.expected = _digests(county, county.node_id, [REGULATED_OBJECT, INSPECTION, PENALTY, COMPLAINT])
         total = sum(count for county in counties for count, _ in county.expected.values())
         print(f"waiting for the province to hold all {total:,} county records ...")
         _wait_for_province(nodes["330000"], total, deadline)

@@ -13,7 +13,7 @@ from jgnode.exchange.v1 import exchange_pb2
 
 from adapters.csv_records import CHINA_TZ, DATASET_TYPES, CsvRow, read_records
 from governance import Complaint, DatasetRecord, Inspection, Penalty, RegulatedObject, validate
-from node.errors import IngestError
+from node.errors import BackpressureError, IngestError
 from node.serde import OP_DELETE, OP_UPSERT, encode_record, pack_payload
 from node.store import NewRecord, Store
 
@@ -109,9 +109,18 @@ def _chunks(rows: Iterable[CsvRow], size: int) -> Iterable[list[CsvRow]]:
 
 
 def ingest_file(
-    store: Store, path: Path, *, dataset: str, progress: Callable[[int], object] | None = None
+    store: Store,
+    path: Path,
+    *,
+    dataset: str,
+    progress: Callable[[int], object] | None = None,
+    guard: Callable[[], str] | None = None,
 ) -> IngestReport:
-    """Read a CSV file of ``dataset`` into the store; rows that fail go to quarantine with the reason."""
+    """Read a CSV file of ``dataset`` into the store; rows that fail go to quarantine with the reason.
+
+    ``guard`` says why no more may be taken (the outbox is full): the ingest then
+    stops with BackpressureError, saying how many rows were stored before.
+    """
     if dataset not in DATASET_TYPES:
         raise IngestError(f"unknown dataset {dataset!r}; known: {', '.join(sorted(DATASET_TYPES))}")
     if not path.is_file():
@@ -120,6 +129,11 @@ def ingest_file(
     first = last = 0
     try:
         for chunk in _chunks(read_records(path, dataset), CHUNK):
+            full = guard() if guard is not None else ""
+            if full:
+                raise BackpressureError(
+                    f"{full}; {path}: {rows} rows done ({stored} stored), the rest not read: ingest it again later"
+                )
             good: list[DatasetRecord | tuple[str, None]] = []
             bad: list[tuple[str, str, str, str, bytes]] = []
             for row in chunk:
@@ -144,4 +158,20 @@ def ingest_file(
         raise IngestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except ValueError as exc:
         raise IngestError(str(exc)) from exc
+    store.audit(
+        [
+            (
+                "ingested",
+                str(path),
+                {
+                    "dataset": dataset,
+                    "rows": rows,
+                    "stored": stored,
+                    "duplicates": duplicates,
+                    "quarantined": quarantined,
+                },
+            )
+        ],
+        now_us=_now_us(),
+    )
     return IngestReport(rows, stored, duplicates, quarantined, first, last)

@@ -1,4 +1,4 @@
-"""A node process: store, gRPC server, sealer, uplink and projector wired together."""
+"""A node process: store, gRPC server, sealer, uplink, projector and trust keeper wired together."""
 
 from __future__ import annotations
 
@@ -13,20 +13,23 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
+from node.client import ADDRESS_FILE
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
-from node.grpc_util import make_server
+from node.grpc_util import Transport, make_server
 from node.projector import Projector
-from node.servicers import AdminServicer, ExchangeServicer
+from node.servicers import AdminServicer, ExchangeServicer, TrustServicer, exchange_handler, identify_caller
 from node.settings import NodeSettings
-from node.signing import KeyRing, load_signer
+from node.signing import Signer
 from node.store import Store
+from node.trust import load_identity, load_trust
+from node.trust_keeper import TrustKeeper
 
 __all__ = ["ADDRESS_FILE", "Node", "now_us", "run_until_signalled"]
 
 log = logging.getLogger("jgnode.node")
-ADDRESS_FILE = "node.addr"
 SERVICE_NAMES = (
     exchange_pb2.DESCRIPTOR.services_by_name["Exchange"].full_name,
+    exchange_pb2.DESCRIPTOR.services_by_name["Trust"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["NodeAdmin"].full_name,
 )
 
@@ -40,19 +43,22 @@ class Node:
     """One running node."""
 
     def __init__(self, settings: NodeSettings) -> None:
-        """Open the store and keys and build the server; nothing runs until :meth:`start`."""
+        """Open the store, keys and certificates and build the server; nothing runs until :meth:`start`."""
         self.settings = settings
-        self.signer = load_signer(settings.node_id, settings.signing_key_path, settings.suite)
-        self.keyring = KeyRing.from_directory(settings.trust_path)
-        self.keyring.add_pem(settings.node_id, self.signer.public_pem, settings.suite)
-        self.store = Store.open(settings.db_url, settings.node_id)
+        self.transport = Transport(settings)
+        self.trust, self._signer = load_trust(settings)
+        self.store = Store.open(settings.db_url, settings.node_id, busy_timeout_s=settings.limits.db_busy_timeout_s)
         self.children = Children()
         self.started_at_us = 0
-        self.uplink = Uplink(settings=settings, store=self.store, clock=now_us) if settings.parent else None
+        self.uplink = (
+            Uplink(settings=settings, store=self.store, transport=self.transport, trust=self.trust, clock=now_us)
+            if settings.parent
+            else None
+        )
         self.projector = Projector(store=self.store, clock=now_us)
         self.sealer = Sealer(
             store=self.store,
-            signer=self.signer,
+            signer=self.signer_now,
             batch_size=settings.batch_size,
             linger_ms=settings.batch_linger_ms,
             to_parent=self.uplink is not None,
@@ -61,22 +67,79 @@ class Node:
         )
         self.receiver = Receiver(
             store=self.store,
-            keyring=self.keyring,
-            signer=self.signer,
+            trust=self.trust,
+            signer=self.signer_now,
             forward=self.uplink is not None,
             max_records=settings.limits.max_batch_records,
             allowed_children=settings.children,
             clock=now_us,
             on_applied=self._applied,
+            backlog=self.store.backlog_guard(settings.limits),
         )
-        self.server, self.port = make_server(settings.listen, settings.limits)
-        exchange_pb2_grpc.add_ExchangeServicer_to_server(
-            ExchangeServicer(self.receiver, self.store, self.children), self.server
+        self.keeper = TrustKeeper(
+            settings=settings,
+            trust=self.trust,
+            transport=self.transport,
+            on_identity_change=self.reload_identity,
+            on_tick=self.checkpoint_audit,
         )
-        admin_pb2_grpc.add_NodeAdminServicer_to_server(AdminServicer(self.store, self.status), self.server)
+        self._checkpointed = (0, 0.0)  # audit seq and time of the last signed checkpoint
+        self.server, self.port = make_server(settings.listen, self.transport)
+        identify = identify_caller(self.trust, insecure=settings.tls.insecure)
+        exchange = ExchangeServicer(
+            self.receiver,
+            self.store,
+            self.children,
+            identify,
+            trust=self.trust,
+            max_message_bytes=settings.limits.max_message_bytes,
+        )
+        self.server.add_generic_rpc_handlers((exchange_handler(exchange),))
+        exchange_pb2_grpc.add_TrustServicer_to_server(TrustServicer(self.trust, self.receiver, identify), self.server)
+        admin_pb2_grpc.add_NodeAdminServicer_to_server(
+            AdminServicer(
+                self.store, self.status, identify, node_id=settings.node_id, crls=lambda: self.trust.bundle()[1]
+            ),
+            self.server,
+        )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
+
+    @property
+    def signer(self) -> Signer:
+        """The current signing key (it changes when a renewed certificate is installed)."""
+        return self._signer
+
+    def signer_now(self) -> Signer:
+        """The current signing key, as a callable for components that sign."""
+        return self._signer
+
+    def reload_identity(self) -> None:
+        """Pick up a renewed certificate and keys without stopping (old keys stay trusted)."""
+        if not self.trust.pki:
+            return
+        signer, chain = load_identity(self.settings, self.trust.anchors)
+        self.trust.trust_own(signer, chain[0])
+        self._signer = signer
+        log.info("now signing with key %s", signer.key_id)
+
+    def checkpoint_audit(self, *, force: bool = False) -> None:
+        """Sign the audit log's head, if it grew by 1,000 entries or in 10 minutes (or ``force``).
+
+        A signed checkpoint makes truncating the log detectable up to it: the
+        hash chain alone cannot tell a log cut short from a short log.
+        """
+        seq, head = self.store.audit_head()
+        last_seq, last_time = self._checkpointed
+        due = seq - last_seq >= 1000 or (seq > last_seq and time.monotonic() - last_time > 600)
+        if seq == 0 or not (due or (force and seq > last_seq)):
+            return
+        signer = self.signer
+        statement = f"jgnode-audit-checkpoint:{signer.node_id}:{seq}:{head.hex()}".encode()
+        detail = {"seq": seq, "hash": head.hex(), "key_id": signer.key_id, "signature": signer.sign(statement).hex()}
+        self.store.audit([("checkpoint", signer.node_id, detail)], now_us=now_us())
+        self._checkpointed = (seq + 1, time.monotonic())
 
     @property
     def address(self) -> str:
@@ -98,7 +161,7 @@ class Node:
         self.projector.wake()
 
     def start(self) -> None:
-        """Serve, seal, project and send until :meth:`stop`."""
+        """Serve, seal, project, send and keep trust fresh until :meth:`stop`."""
         self.started_at_us = now_us()
         self.receiver.start()
         self.server.start()
@@ -106,14 +169,17 @@ class Node:
         self.projector.start()
         if self.uplink is not None:
             self.uplink.start()
+        self.keeper.start()
+        self.keeper.refresh()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _write_atomically(self.settings.data_dir / ADDRESS_FILE, self.address + "\n")
         log.info(
-            "node %s (%s) listening on %s; parent %s",
+            "node %s (%s) listening on %s (%s); parent %s",
             self.settings.node_id,
             self.settings.tier,
             self.address,
+            "INSECURE plain text" if self.settings.tls.insecure else "mutual TLS",
             self.settings.parent or "none",
         )
 
@@ -122,16 +188,18 @@ class Node:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace_s).wait()
         self.receiver.stop()
+        self.keeper.stop()
         if self.uplink is not None:
             self.uplink.stop()
         self.sealer.stop()
         self.projector.stop()
+        self.checkpoint_audit(force=True)
         self.store.close()
         (self.settings.data_dir / ADDRESS_FILE).unlink(missing_ok=True)
         log.info("node %s stopped", self.settings.node_id)
 
     def status(self) -> admin_pb2.NodeStatus:
-        """Counters, links and per-stream positions."""
+        """Counters, links, trust and per-stream positions."""
         from node.status import build_status  # noqa: PLC0415 - keeps the status module out of start-up
 
         return build_status(self)

@@ -19,11 +19,18 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from node.errors import ConfigError
 
-__all__ = ["Limits", "NodeSettings", "RetrySettings", "Tier", "load_settings"]
+__all__ = ["Limits", "NodeSettings", "RetrySettings", "Tier", "TlsSettings", "load_settings", "region_tier"]
 
 Tier = Literal["county", "city", "province", "national"]
 NODE_ID = re.compile(r"^(?P<region>\d{6})(-[0-9A-Za-z]{1,20})?$")
 _PATH_FIELDS = ("data_dir", "signing_key", "trust_dir")
+_TLS_PATH_FIELDS = ("cert", "key", "ca", "crl_dir")
+
+
+def _resolve_paths(data: dict[str, Any], names: tuple[str, ...], base: Path) -> None:
+    for name in names:
+        if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
+            data[name] = str(base / data[name])
 
 
 class RetrySettings(BaseModel):
@@ -39,6 +46,27 @@ class RetrySettings(BaseModel):
     """Longest wait between two attempts."""
 
 
+class TlsSettings(BaseModel):
+    """Transport security and the PKI files of a node (defaults under the data folder)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    insecure: bool = False
+    """Plain-text gRPC and no certificate checks on connections: development only, logged loudly."""
+    cert: Path | None = None
+    """This node's certificate chain (PEM, leaf first); default ``<data_dir>/certs/node.crt``."""
+    key: Path | None = None
+    """The TLS private key the certificate was issued for; default ``<data_dir>/keys/tls.key``."""
+    ca: Path | None = None
+    """Trust anchors: the root CA certificate(s); default ``<data_dir>/certs/ca.crt``."""
+    crl_dir: Path | None = None
+    """Folder of CRLs (PEM); default ``<data_dir>/certs/crl``. CRLs from the parent are saved here."""
+    crl_alarm_s: float = Field(2 * 86400, gt=0)
+    """Raise the alarm when a CRL goes stale within this many seconds."""
+    refresh_s: float = Field(30.0, gt=0)
+    """How often certificates, keys and CRLs are re-read, and fetched from the parent."""
+
+
 class Limits(BaseModel):
     """Bounds that keep a node's memory and queues finite."""
 
@@ -50,6 +78,12 @@ class Limits(BaseModel):
     """Largest batch accepted from a child."""
     max_inflight_batches: int = Field(8, ge=1)
     """Batches sent to the parent and not yet acked."""
+    outbox_max_records: int = Field(5_000_000, ge=1)
+    """Records owed to the parent (unsealed or unacked) before ingest and children are refused."""
+    outbox_max_bytes: int = Field(4 * 1024**3, ge=1024 * 1024)
+    """Bytes of those records before ingest and children are refused."""
+    db_busy_timeout_s: float = Field(30.0, gt=0)
+    """How long a write waits for a locked database before it fails (and is retried later)."""
 
 
 class NodeSettings(BaseSettings):
@@ -65,6 +99,8 @@ class NodeSettings(BaseSettings):
     """host:port the gRPC server binds; port 0 picks a free port (written to ``node.addr``)."""
     parent: str | None = None
     """host:port of the parent node; None at the root."""
+    parent_id: str | None = None
+    """Node id the parent's certificate must name; default: the region code one level up."""
     data_dir: Path = Path("jgnode-data")
     """Folder of the database, keys and runtime files."""
     database_url: str | None = None
@@ -85,6 +121,8 @@ class NodeSettings(BaseSettings):
     """Queue and message bounds."""
     retry: RetrySettings = RetrySettings()
     """Reconnect policy towards the parent."""
+    tls: TlsSettings = TlsSettings()
+    """Transport security and PKI files."""
 
     @field_validator("node_id")
     @classmethod
@@ -116,8 +154,36 @@ class NodeSettings(BaseSettings):
 
     @property
     def trust_path(self) -> Path:
-        """The trust directory in effect."""
+        """The trust directory in effect (development setups without a PKI)."""
         return self.trust_dir or self.data_dir / "trust"
+
+    @property
+    def cert_path(self) -> Path:
+        """This node's certificate chain file."""
+        return self.tls.cert or self.data_dir / "certs" / "node.crt"
+
+    @property
+    def tls_key_path(self) -> Path:
+        """This node's TLS private key file."""
+        return self.tls.key or self.data_dir / "keys" / "tls.key"
+
+    @property
+    def ca_path(self) -> Path:
+        """The trust-anchor file."""
+        return self.tls.ca or self.data_dir / "certs" / "ca.crt"
+
+    @property
+    def crl_path(self) -> Path:
+        """The CRL folder."""
+        return self.tls.crl_dir or self.data_dir / "certs" / "crl"
+
+    @property
+    def expected_parent_id(self) -> str:
+        """The node id the parent must prove it is."""
+        if self.parent_id:
+            return self.parent_id
+        region = self.region_code
+        return region[:2] + "0000" if region_tier(region) == "city" else region[:4] + "00"
 
     @classmethod
     def settings_customise_sources(
@@ -159,9 +225,9 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-        for name in _PATH_FIELDS:
-            if isinstance(data.get(name), str) and not Path(data[name]).is_absolute():
-                data[name] = str(path.parent / data[name])
+        _resolve_paths(data, _PATH_FIELDS, path.parent)
+        if isinstance(data.get("tls"), dict):
+            _resolve_paths(data["tls"], _TLS_PATH_FIELDS, path.parent)
         return data
 
 

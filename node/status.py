@@ -19,6 +19,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
     settings = node.settings
     counters = node.store.status()
     backlog = node.store.outbox_backlog()
+    trust = node.trust.status()
     own = [s for s in counters.streams if s.key.origin == settings.node_id]
     held = sum(s.records for s in counters.streams)
     own_records = sum(s.records for s in own)
@@ -50,7 +51,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         records_own=own_records,
         records_received=held - own_records,
         records_forwarded=sum(s.parent_acked_seq for s in counters.streams),
-        unsealed_records=sum(s.applied_seq - s.sealed_seq for s in own),
+        unsealed_records=backlog.unsealed_records,
         outbox_records=backlog.records,
         outbox_batches=backlog.batches,
         outbox_refused_batches=backlog.refused_batches,
@@ -61,6 +62,10 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         batches_rejected=node.receiver.rejected,
         records_quarantined=counters.quarantined,
         projection_backlog=sum(s.applied_seq - s.projected_seq for s in counters.streams),
+        pki=trust.pki,
+        insecure=settings.tls.insecure,
+        crl_next_update_us=trust.crl_next_update_us,
+        trust_alarm=trust.alarm,
         streams=[
             admin_pb2.StreamStatus(
                 origin=s.key.origin,

@@ -9,8 +9,9 @@ from typing import TypeVar
 
 import pytest
 
+from node.enroll import anchor_of, create_node, install_certificate, issue_from, publish_crl
+from node.pki import CaDir
 from node.settings import NodeSettings, load_settings
-from node.signing import generate_signing_key
 from node.store import Store
 from tests.postgres import PostgresMissingError, postgres_cluster
 
@@ -30,21 +31,60 @@ def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float
         time.sleep(interval)
 
 
-def make_node_dir(root: Path, node_id: str, tier: str, **overrides: object) -> NodeSettings:
-    """A node folder with keys; returns its settings (listening on a free port)."""
+class PkiFixture:
+    """A root CA (330000) and, on demand, intermediate CAs, in a test's folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.root = CaDir.init_root(folder / "root-ca", node_id="330000", name="test root", days=30, crl_days=7)
+        self.cas: dict[str, CaDir] = {"330000": self.root}
+
+    def intermediate(self, node_id: str) -> CaDir:
+        """An intermediate CA for ``node_id``'s subtree, issued by the root."""
+        if node_id not in self.cas:
+            folder = self.folder / f"{node_id}-ca"
+            request = CaDir.request_intermediate(folder, node_id=node_id)
+            self.cas[node_id] = CaDir.install_intermediate(folder, issue_from(self.root, request, days=30), crl_days=7)
+        return self.cas[node_id]
+
+    def enroll(self, settings: NodeSettings, ca: CaDir | None = None, *, days: int = 30) -> None:
+        """Issue and install a certificate for a created node, with the anchor and the CAs' CRLs."""
+        issuer = ca or self.root
+        chain = issue_from(issuer, settings.cert_path.parent / "request.csr", days=days)
+        install_certificate(settings, chain, anchors_pem=anchor_of(self.root))
+        for authority in self.cas.values():  # the operators publish every CA's CRL on the nodes
+            publish_crl(settings, (authority.folder / "crl.pem").read_bytes(), f"ca-{authority.info.node_id}")
+
+
+def make_node_dir(
+    root: Path,
+    node_id: str,
+    tier: str,
+    *,
+    pki: PkiFixture | None = None,
+    ca: CaDir | None = None,
+    suite: str = "ed25519",
+    **overrides: object,
+) -> NodeSettings:
+    """A node folder with keys (and, with ``pki``, a certificate); returns its settings on a free port."""
     folder = root / node_id
-    if not (folder / "keys" / "signing.key").exists():
-        generate_signing_key(folder / "keys" / "signing.key", folder / "keys" / "signing.pub")
-    (folder / "trust").mkdir(parents=True, exist_ok=True)
-    values: dict[str, object] = {
-        "node_id": node_id,
-        "tier": tier,
-        "listen": "127.0.0.1:0",
-        "data_dir": folder,
-        "batch_linger_ms": 20,
-    }
+    if not (folder / "node.toml").exists():
+        settings = create_node(
+            folder, node_id=node_id, tier=tier, listen="127.0.0.1:0", suite=suite, insecure=pki is None
+        )
+        if pki is not None:
+            pki.enroll(settings, ca)
+    values: dict[str, object] = {"batch_linger_ms": 20}
     values.update(overrides)
-    return load_settings(None, **values)
+    if pki is None:
+        values["tls"] = {"insecure": True}
+    return load_settings(folder / "node.toml", **values)
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> PkiFixture:
+    """A fresh root CA for one test."""
+    return PkiFixture(tmp_path / "pki")
 
 
 @pytest.fixture(scope="session")

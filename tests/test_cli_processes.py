@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from node.client import NodeClient
+from node.settings import load_settings
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.slow
@@ -70,9 +72,27 @@ def procs() -> Iterator[Processes]:
 
 
 def _init(root: Path, node_id: str, tier: str, *extra: str) -> Path:
+    """A node certified by the root CA in ``root/ca`` (created on first use)."""
+    ca = root / "ca"
+    if not (ca / "ca.crt").exists():
+        jgnode("pki", "init-root", "--dir", str(ca), "--node-id", "330000")
     folder = root / node_id
-    out = jgnode("init", "--node-id", node_id, "--tier", tier, "--dir", str(folder), "--listen", "127.0.0.1:0", *extra)
+    out = jgnode(
+        "init",
+        "--node-id",
+        node_id,
+        "--tier",
+        tier,
+        "--dir",
+        str(folder),
+        "--listen",
+        "127.0.0.1:0",
+        "--ca",
+        str(ca),
+        *extra,
+    )
     assert "signing key" in out.stdout
+    assert "installed certificate of" in out.stdout
     return folder / "node.toml"
 
 
@@ -85,31 +105,36 @@ def _held(config: Path) -> int:
     return int(str(_status(config).get("records_held", 0)))
 
 
-def _held_at(address: str) -> int:
+def _held_at(config: Path) -> int:
     """Records held, asked over gRPC directly (a `jgnode status` process takes a second to start)."""
-    import grpc
-    from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
-
-    with grpc.insecure_channel(address) as channel:
-        return admin_pb2_grpc.NodeAdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10).records_held
+    with NodeClient(load_settings(config)) as client:
+        return client.status().records_held
 
 
-def _digest(address: str, origin: str) -> tuple[int, bytes]:
-    import grpc
-    from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
-
-    with grpc.insecure_channel(address) as channel:
-        reply = admin_pb2_grpc.NodeAdminStub(channel).GetDigest(admin_pb2.GetDigestRequest(origin=origin), timeout=60)
-    return reply.count, reply.digest
+def _digest(config: Path, origin: str) -> tuple[int, bytes]:
+    with NodeClient(load_settings(config)) as client:
+        return client.digest(origin=origin)
 
 
 def test_cli_three_tiers_ingest_status_verify(tmp_path: Path, procs: Processes) -> None:
     province_cfg = _init(tmp_path, "330000", "province")
     city_cfg = _init(tmp_path, "330100", "city")
-    county_cfg = _init(tmp_path, "330106", "county")
-    for child, ancestors in {"330100": [province_cfg], "330106": [province_cfg, city_cfg]}.items():
-        for ancestor in ancestors:
-            jgnode("trust", "-c", str(ancestor), child, str(tmp_path / child / "keys" / "signing.pub"))
+    # the county the long way: request, the CA signs, install
+    county_dir = tmp_path / "330106"
+    jgnode("init", "--node-id", "330106", "--tier", "county", "--dir", str(county_dir), "--listen", "127.0.0.1:0")
+    county_cfg = county_dir / "node.toml"
+    signed = jgnode("pki", "sign", "--ca", str(tmp_path / "ca"), str(county_dir / "certs" / "request.csr"))
+    assert "issued node certificate for 330106" in signed.stdout
+    jgnode(
+        "pki",
+        "install",
+        "-c",
+        str(county_cfg),
+        str(county_dir / "certs" / "request.crt"),
+        "--anchor",
+        str(tmp_path / "ca" / "ca.crt"),
+    )
+    jgnode("pki", "publish-crl", "-c", str(county_cfg), str(tmp_path / "ca" / "crl.pem"))
     province = procs.run("province", province_cfg)
     city = procs.run("city", city_cfg, env={"JGNODE_PARENT": province})
     procs.run("county", county_cfg, env={"JGNODE_PARENT": city})
@@ -124,7 +149,7 @@ def test_cli_three_tiers_ingest_status_verify(tmp_path: Path, procs: Processes) 
         total += stored
     assert total > 3000
     eventually(lambda: _held(province_cfg) == total, timeout=120, what="province to hold every record")
-    assert _digest(province, "330106") == _digest(city, "330106")
+    assert _digest(province_cfg, "330106") == _digest(city_cfg, "330106")
 
     text = jgnode("status", "-c", str(city_cfg)).stdout
     assert "node 330100 (city)" in text
@@ -140,8 +165,16 @@ def test_cli_three_tiers_ingest_status_verify(tmp_path: Path, procs: Processes) 
     assert "signed by origin 330106" in verified.stdout
     assert "forwarded by 330100 from 330106" in verified.stdout
 
+    audit = jgnode("audit", "verify", "-c", str(province_cfg))
+    assert "audit log intact" in audit.stdout
+    proof = tmp_path / "record.proof"
+    jgnode("audit", "proof", uid, "-c", str(province_cfg), "--out", str(proof))
     for name in ("county", "city", "province"):
         assert procs.stop(name) == 0  # SIGTERM stops cleanly
+    # offline, with nothing running: the bundle and the root certificate are enough
+    offline = jgnode("verify-proof", str(proof), "--anchor", str(tmp_path / "ca" / "ca.crt"))
+    assert "forwarded by 330100 from 330106" in offline.stdout
+    assert "FAIL" not in offline.stdout
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
@@ -173,27 +206,24 @@ def test_sigkill_city_mid_stream_loses_and_doubles_nothing(tmp_path: Path, procs
     province_cfg = _init(tmp_path, "330000", "province")
     city_cfg = _init(tmp_path, "330100", "city")
     county_cfg = _init(tmp_path, "330106", "county")
-    for child, ancestors in {"330100": [province_cfg], "330106": [province_cfg, city_cfg]}.items():
-        for ancestor in ancestors:
-            jgnode("trust", "-c", str(ancestor), child, str(tmp_path / child / "keys" / "signing.pub"))
     slow = {"JGNODE_BATCH_SIZE": "20", "JGNODE_LIMITS__MAX_INFLIGHT_BATCHES": "1"}
     province = procs.run("province", province_cfg)
     city = procs.run("city", city_cfg, env={"JGNODE_PARENT": province, **slow})
-    county = procs.run("county", county_cfg, env={"JGNODE_PARENT": city, **slow})
+    procs.run("county", county_cfg, env={"JGNODE_PARENT": city, **slow})
     jgnode("sample", "--region", "330106", "--out", str(tmp_path / "in"), "--inspections", "24000")
     done = jgnode("ingest", "-c", str(county_cfg), "--no-progress", str(tmp_path / "in" / "inspection.csv"))
     assert "24000 stored" in done.stdout
-    expected = _digest(county, "330106")
+    expected = _digest(county_cfg, "330106")
 
     kills = 0
     for fraction in (0.15, 0.5):
-        eventually(lambda f=fraction: _held_at(province) >= expected[0] * f, timeout=120, interval=0.01)  # type: ignore[misc]
+        eventually(lambda f=fraction: _held_at(province_cfg) >= expected[0] * f, timeout=120, interval=0.01)  # type: ignore[misc]
         procs.stop("city", signal.SIGKILL)
         kills += 1
-        held = _held_at(province)
+        held = _held_at(province_cfg)
         assert held < expected[0], "the transfer finished before the kill: make the test data larger"
         procs.run("city", city_cfg, env={"JGNODE_PARENT": province, "JGNODE_LISTEN": city, **slow})
-    eventually(lambda: _held_at(province) >= expected[0], timeout=180, what="province to catch up")
+    eventually(lambda: _held_at(province_cfg) >= expected[0], timeout=180, what="province to catch up")
     assert kills == 2
-    assert _digest(province, "330106") == expected  # same count, same set: nothing lost, nothing doubled
-    assert _digest(city, "330106") == expected
+    assert _digest(province_cfg, "330106") == expected  # same count, same set: nothing lost, nothing doubled
+    assert _digest(city_cfg, "330106") == expected

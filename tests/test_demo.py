@@ -25,7 +25,8 @@ def test_demo_runs_seven_nodes_and_verifies(tmp_path: Path) -> None:
     assert found is not None, done.stdout[-2000:]
     total = int(found.group(1).replace(",", ""))
     assert total >= 4000
-    assert done.stdout.count(") verified\n") == 20  # 5 sampled records for each of 4 counties
+    assert done.stdout.count(") verified against certificates\n") == 20  # 5 sampled records for each of 4 counties
+    assert "mutual TLS" in done.stdout
     table = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.startswith("330")}
     assert int(table["330000"][2].replace(",", "")) == total  # province: held
     counties = ["330106", "330108", "330203", "330206"]

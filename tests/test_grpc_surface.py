@@ -10,11 +10,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
+from jgnode.exchange.v1 import admin_pb2
 
+from node.client import NodeClient
+from node.grpc_util import Transport
 from node.retry import is_recoverable
 from node.runtime import Node
-from tests.conftest import eventually, make_node_dir
+from tests.conftest import PkiFixture, eventually, make_node_dir
 
 
 def _free_address() -> str:
@@ -24,9 +26,9 @@ def _free_address() -> str:
 
 
 @pytest.fixture
-def orphan(tmp_path: Path) -> Iterator[Node]:
+def orphan(tmp_path: Path, pki: PkiFixture) -> Iterator[Node]:
     """A county whose parent is not there (nothing listens on its address)."""
-    settings = make_node_dir(tmp_path, "330106", "county", parent=_free_address())
+    settings = make_node_dir(tmp_path, "330106", "county", pki=pki, parent=_free_address())
     node = Node(settings.model_copy(update={"retry": settings.retry.model_copy(update={"max_interval_s": 0.5})}))
     node.start()
     yield node
@@ -34,13 +36,14 @@ def orphan(tmp_path: Path) -> Iterator[Node]:
 
 
 def test_reflection_lists_every_service(orphan: Node) -> None:
-    with grpc.insecure_channel(orphan.address) as channel:
+    with Transport(orphan.settings).channel(orphan.address, peer_id="330106") as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         request = reflection_pb2.ServerReflectionRequest(list_services="")
         (reply,) = list(stub.ServerReflectionInfo(iter([request]), timeout=10))
         names = {s.name for s in reply.list_services_response.service}
         assert {
             "jgnode.exchange.v1.Exchange",
+            "jgnode.exchange.v1.Trust",
             "jgnode.exchange.v1.NodeAdmin",
             "grpc.health.v1.Health",
             "grpc.reflection.v1alpha.ServerReflection",
@@ -52,8 +55,8 @@ def test_reflection_lists_every_service(orphan: Node) -> None:
 
 def test_status_says_why_the_parent_link_is_down(orphan: Node) -> None:
     def status() -> admin_pb2.NodeStatus:
-        with grpc.insecure_channel(orphan.address) as channel:
-            return admin_pb2_grpc.NodeAdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=5)
+        with NodeClient(orphan.settings, address=orphan.address) as client:
+            return client.status()
 
     eventually(lambda: status().parent_error, what="a parent error in status")
     reply = status()

@@ -9,8 +9,7 @@ can check it back to the origin.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import methodcaller
 
@@ -24,13 +23,20 @@ from node.serde import stream_prefix
 from node.settings import NODE_ID
 from node.signing import KeyRing, Signer
 from node.store import BatchData, StreamKey
+from node.suites import SUITES, Digest, sha256, suite
+
+# admit(certificates as DER, batch creation time in µs): trusts the keys they certify, or raises
+Admit = Callable[[Sequence[bytes], int], object]
 
 __all__ = [
+    "Admit",
     "VerifiedBatch",
     "add_hop",
     "batch_id",
     "build_provenance",
+    "decode_certificates",
     "decode_hops",
+    "encode_certificates",
     "encode_hops",
     "seal",
     "verify_batch",
@@ -49,14 +55,24 @@ class VerifiedBatch:
     records: list[bytes]
 
 
-def batch_id(header: bytes) -> bytes:
-    """Identity of a batch: SHA-256 of its serialized header."""
-    return hashlib.sha256(header).digest()
+def _digest_of(header: bytes) -> Digest:
+    """The digest of the suite a serialized header names (SHA-256 when it names none it knows)."""
+    try:
+        name = exchange_pb2.BatchHeader.FromString(header).suite
+    except DecodeError:
+        return sha256
+    return SUITES[name].digest if name in SUITES else sha256
+
+
+def batch_id(header: bytes, digest: Digest | None = None) -> bytes:
+    """Identity of a batch: the suite digest of its serialized header."""
+    return (digest or _digest_of(header))(header)
 
 
 def seal(signer: Signer, key: StreamKey, records: Sequence[bytes], *, first_seq: int, now_us: int) -> BatchData:
     """Build and sign the header of a batch of this node's records."""
-    leaves = leaf_hashes(records)
+    digest = suite(signer.suite).digest
+    leaves = leaf_hashes(records, digest)
     header = exchange_pb2.BatchHeader(
         origin=key.origin,
         dataset=key.dataset,
@@ -65,26 +81,36 @@ def seal(signer: Signer, key: StreamKey, records: Sequence[bytes], *, first_seq:
         created_at_us=now_us,
         key_id=signer.key_id,
         suite=signer.suite,
-        merkle_root=root_from_leaves(leaves),
+        merkle_root=root_from_leaves(leaves, digest),
     ).SerializeToString()
     last_seq = first_seq + len(records) - 1
-    return BatchData(key, first_seq, last_seq, header, signer.sign(header), encode_hops([]), now_us)
+    return BatchData(
+        key,
+        first_seq,
+        last_seq,
+        header,
+        signer.sign(header),
+        encode_hops([]),
+        now_us,
+        encode_certificates(signer.chain),
+    )
 
 
-def _hop_digest(hop: exchange_pb2.Hop) -> bytes:
-    return hashlib.sha256(hop.statement + hop.signature).digest()
+def _hop_digest(hop: exchange_pb2.Hop, digest: Digest) -> bytes:
+    return digest(hop.statement + hop.signature)
 
 
 def add_hop(
     signer: Signer, header: bytes, hops: Sequence[exchange_pb2.Hop], *, received_from: str, now_us: int
 ) -> list[exchange_pb2.Hop]:
     """The hop chain with this node's signed statement appended."""
+    digest = _digest_of(header)
     statement = exchange_pb2.HopStatement(
         node_id=signer.node_id,
         received_from=received_from,
         received_at_us=now_us,
-        batch_id=batch_id(header),
-        previous_hop=_hop_digest(hops[-1]) if hops else b"",
+        batch_id=batch_id(header, digest),
+        previous_hop=_hop_digest(hops[-1], digest) if hops else b"",
         key_id=signer.key_id,
         suite=signer.suite,
     ).SerializeToString()
@@ -94,6 +120,16 @@ def add_hop(
 def encode_hops(hops: Sequence[exchange_pb2.Hop]) -> bytes:
     """Hop chain as stored bytes."""
     return exchange_pb2.HopChain(hops=hops).SerializeToString()
+
+
+def encode_certificates(certificates: Iterable[bytes]) -> bytes:
+    """Certificates (DER) as stored with a batch, each once, in first-seen order."""
+    return exchange_pb2.CertificateSet(certificates=list(dict.fromkeys(certificates))).SerializeToString()
+
+
+def decode_certificates(data: bytes) -> list[bytes]:
+    """Stored bytes back to certificates (DER)."""
+    return list(exchange_pb2.CertificateSet.FromString(data).certificates)
 
 
 def decode_hops(data: bytes) -> list[exchange_pb2.Hop]:
@@ -118,7 +154,8 @@ def _verify_hops(
 ) -> None:
     """Each hop signed by its node, naming the batch and the previous hop, in tree order."""
     expected_from, previous = header.origin, b""
-    this_batch = batch_id(header_bytes)
+    digest = suite(header.suite).digest
+    this_batch = batch_id(header_bytes, digest)
     for position, hop in enumerate(hops, start=1):
         try:
             statement = exchange_pb2.HopStatement.FromString(hop.statement)
@@ -144,7 +181,7 @@ def _verify_hops(
             data=hop.statement,
             signature=hop.signature,
         )
-        expected_from, previous = statement.node_id, _hop_digest(hop)
+        expected_from, previous = statement.node_id, _hop_digest(hop, digest)
 
 
 def _verify_origin(header: exchange_pb2.BatchHeader, data: bytes, signature: bytes, keyring: KeyRing) -> None:
@@ -157,13 +194,20 @@ def _last_hop_node(hops: Sequence[exchange_pb2.Hop]) -> str:
 
 
 def verify_batch(
-    envelope: exchange_pb2.SignedBatch, *, sender: str, receiver: str, keyring: KeyRing, max_records: int
+    envelope: exchange_pb2.SignedBatch,
+    *,
+    sender: str,
+    receiver: str,
+    keyring: KeyRing,
+    max_records: int,
+    admit: Admit | None = None,
 ) -> VerifiedBatch:
     """Check a received batch completely; raise BatchRejectedError or VerificationError.
 
     Checks, in order of cost: header shape and size, that the sender may send
     it (the origin itself, or the last forwarding hop) and that the origin lies
-    in the receiver's subtree, the origin's signature, that every record
+    in the receiver's subtree, the certificates that came with it (through
+    ``admit``, which adds their keys to ``keyring``), the origin's signature, that every record
     belongs to the header's stream, the Merkle root over the record bytes (which
     fixes their order and content), and the hop chain.
     """
@@ -178,11 +222,14 @@ def verify_batch(
     claimed_sender = _last_hop_node(envelope.hops) or header.origin
     if claimed_sender != sender:
         raise VerificationError(f"{sender} sent a batch that {claimed_sender} should have sent")
+    if admit is not None:
+        admit(envelope.certificates, header.created_at_us)
     _verify_origin(header, envelope.header, envelope.signature, keyring)
     records = list(envelope.records)  # one copy out of the message, used three times
     _check_records(header, records)
-    leaves = leaf_hashes(records)
-    if root_from_leaves(leaves) != header.merkle_root:
+    digest = suite(header.suite).digest
+    leaves = leaf_hashes(records, digest)
+    if root_from_leaves(leaves, digest) != header.merkle_root:
         raise VerificationError("Merkle root does not match the records: batch altered in transit")
     _verify_hops(header, envelope.header, envelope.hops, keyring)
     batch = BatchData(
@@ -193,6 +240,7 @@ def verify_batch(
         envelope.signature,
         encode_hops(envelope.hops),
         header.created_at_us,
+        encode_certificates(envelope.certificates),
     )
     return VerifiedBatch(batch, list(envelope.hops), records)
 
@@ -213,10 +261,19 @@ def _check_records(header: exchange_pb2.BatchHeader, records: list[bytes]) -> No
 
 
 def build_provenance(
-    *, header: bytes, signature: bytes, batch_records: Sequence[bytes], first_seq: int, seq: int, hops: bytes
+    *,
+    header: bytes,
+    signature: bytes,
+    batch_records: Sequence[bytes],
+    first_seq: int,
+    seq: int,
+    hops: bytes,
+    certificates: bytes = b"",
+    crls: Sequence[bytes] = (),
 ) -> admin_pb2.Provenance:
     """A record's provenance bundle from what the store keeps: its batch's header, records and hops."""
-    leaf_list = leaf_hashes(batch_records)
+    digest = _digest_of(header)
+    leaf_list = leaf_hashes(batch_records, digest)
     index = seq - first_seq
     return admin_pb2.Provenance(
         record=batch_records[index],
@@ -224,12 +281,14 @@ def build_provenance(
         signature=signature,
         leaf_index=index,
         tree_size=len(leaf_list),
-        inclusion_proof=inclusion_proof(leaf_list, index),
+        inclusion_proof=inclusion_proof(leaf_list, index, digest),
         hops=decode_hops(hops),
+        certificates=decode_certificates(certificates) if certificates else [],
+        crls=crls,
     )
 
 
-def verify_provenance(bundle: admin_pb2.Provenance, keyring: KeyRing) -> list[str]:
+def verify_provenance(bundle: admin_pb2.Provenance, keyring: KeyRing, admit: Admit | None = None) -> list[str]:
     """Check a record back to its origin; returns one line per check passed.
 
     Raises VerificationError (or BatchRejectedError for malformed parts) at the first
@@ -246,14 +305,18 @@ def verify_provenance(bundle: admin_pb2.Provenance, keyring: KeyRing) -> list[st
         raise VerificationError(f"record seq {record.seq} is not at leaf {bundle.leaf_index} of its batch")
     if bundle.tree_size != header.last_seq - header.first_seq + 1:
         raise VerificationError("tree size does not match the batch's sequence range")
-    leaf = leaf_hashes([bundle.record])[0]
-    if not verify_inclusion(leaf, bundle.leaf_index, bundle.tree_size, bundle.inclusion_proof, header.merkle_root):
+    digest = suite(header.suite).digest
+    leaf = leaf_hashes([bundle.record], digest)[0]
+    proof = bundle.inclusion_proof
+    if not verify_inclusion(leaf, bundle.leaf_index, bundle.tree_size, proof, header.merkle_root, digest=digest):
         raise VerificationError("inclusion proof does not lead to the signed Merkle root")
     lines = [
         f"record {record.dataset}/{record.uid} v{record.version} is leaf {bundle.leaf_index} of "
         f"{bundle.tree_size} in batch {header.first_seq}..{header.last_seq}: inclusion proof OK "
         f"({len(bundle.inclusion_proof)} hashes)"
     ]
+    if admit is not None:
+        admit(bundle.certificates, header.created_at_us)
     _verify_origin(header, bundle.header, bundle.signature, keyring)
     lines.append(f"batch header signed by origin {header.origin} (key {header.key_id}): OK")
     _verify_hops(header, bundle.header, bundle.hops, keyring)

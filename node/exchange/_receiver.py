@@ -6,19 +6,21 @@ import dataclasses
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+import grpc
 from google.protobuf.message import DecodeError
 from jgnode.exchange.v1 import exchange_pb2
 
 from governance.codes import is_within
-from node.errors import BatchRejectedError, VerificationError
-from node.exchange._batches import add_hop, encode_hops, verify_batch
+from node.errors import BackpressureError, BatchRejectedError, VerificationError
+from node.exchange._batches import add_hop, encode_certificates, encode_hops, verify_batch
 from node.settings import NODE_ID
-from node.signing import KeyRing, Signer
+from node.signing import Signer
 from node.store import BatchData, Store
+from node.trust import TrustStore
 
 __all__ = ["Applied", "ChildState", "Children", "Receiver"]
 
@@ -86,6 +88,9 @@ class Applied:
     records: list[bytes]
 
 
+_QUARANTINE_CAP = 1024 * 1024  # bytes of a refused message kept (oversize ones are cut, and say so)
+
+
 class Receiver:
     """Verifies batches from children and applies them in a writer thread with group commit.
 
@@ -93,41 +98,49 @@ class Receiver:
     writer thread commits earlier batches, so checking and storing overlap.
     Batches waiting for the writer are bounded; a full queue blocks the stream,
     which slows the child through gRPC flow control instead of growing memory.
-    Refused batches go to quarantine and get a REJECTED ack.
+    Refused batches go to quarantine and the audit log and get a REJECTED ack
+    carrying the gRPC status code and the reason.
     """
 
     def __init__(
         self,
         *,
         store: Store,
-        keyring: KeyRing,
-        signer: Signer,
+        trust: TrustStore,
+        signer: Callable[[], Signer],
         forward: bool,
         max_records: int,
         allowed_children: tuple[str, ...],
         clock: Callable[[], int],
         on_applied: Callable[[list[Applied]], None],
+        backlog: Callable[[], str] = lambda: "",
         queue_batches: int = 8,
         group_records: int = 20_000,
     ) -> None:
-        """Wire the receiver; ``forward`` is True when this node has a parent."""
+        """Wire the receiver; ``forward`` is True when this node has a parent.
+
+        ``backlog`` says why this node cannot take more (its own outbox is full),
+        or "" when it can.
+        """
         self._store = store
-        self._keyring = keyring
+        self._trust = trust
         self._signer = signer
         self._forward = forward
         self._max_records = max_records
         self._allowed = allowed_children
         self._clock = clock
         self._on_applied = on_applied
+        self._backlog = backlog
         self._group_records = group_records
         self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=queue_batches)
         self._writer = threading.Thread(target=self._write_loop, name="applier", daemon=True)
         self.rejected = 0
+        self.callers_refused = 0
 
     @property
     def node_id(self) -> str:
         """This node's id."""
-        return self._signer.node_id
+        return self._signer().node_id
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -147,8 +160,13 @@ class Receiver:
             raise VerificationError(f"{child} is not a configured child of {self.node_id}")
         if child == self.node_id or not is_within(child[:6], self.node_id[:6]):
             raise VerificationError(f"{child} is not in {self.node_id}'s subtree")
-        if child not in self._keyring.node_ids():
+        if not self._trust.pki and child not in self._trust.keyring.node_ids():
             raise VerificationError(f"no trusted key for {child}")
+
+    def record_refused_caller(self, peer: str, reason: str) -> None:
+        """A connection was turned away: count it and keep it in the audit log."""
+        self.callers_refused += 1
+        self._store.audit([("caller_refused", peer, {"reason": reason})], now_us=self._clock())
 
     def receive(self, envelope: exchange_pb2.SignedBatch, sender: str) -> exchange_pb2.Ack:
         """Verify and apply one batch and wait for its ack."""
@@ -158,22 +176,43 @@ class Receiver:
         """Verify a batch now and queue it for the writer; the future holds its ack.
 
         Bad input never raises: it is quarantined and answered with a REJECTED
-        ack. The future fails with StoreError only if the database does.
+        ack. BackpressureError is raised when this node's own outbox is full
+        (the stream ends with RESOURCE_EXHAUSTED and the child retries later);
+        the future fails with StoreError only if the database does.
         """
+        busy = self._backlog() if self._forward else ""
+        if busy:
+            raise BackpressureError(busy)
         future: Future[exchange_pb2.Ack] = Future()
         now = self._clock()
         try:
             verified = verify_batch(
-                envelope, sender=sender, receiver=self.node_id, keyring=self._keyring, max_records=self._max_records
+                envelope,
+                sender=sender,
+                receiver=self.node_id,
+                keyring=self._trust.keyring,
+                max_records=self._max_records,
+                admit=self._admit_certificates,
             )
         except (VerificationError, BatchRejectedError) as exc:
-            future.set_result(self._refuse(envelope, sender, exc, now))
+            future.set_result(self._refuse(envelope.SerializeToString(), envelope.header, sender, exc, now))
             return future
         batch = verified.batch
         if self._forward:
-            hops = add_hop(self._signer, batch.header, verified.hops, received_from=sender, now_us=now)
-            batch = dataclasses.replace(batch, hops=encode_hops(hops))
+            signer = self._signer()
+            hops = add_hop(signer, batch.header, verified.hops, received_from=sender, now_us=now)
+            certificates = encode_certificates([*envelope.certificates, *signer.chain])
+            batch = dataclasses.replace(batch, hops=encode_hops(hops), certificates=certificates)
         self._queue.put(_Pending(batch, verified.records, sender, future))
+        return future
+
+    def _admit_certificates(self, certificates: Sequence[bytes], at_us: int) -> None:
+        self._trust.admit(certificates, at_us=at_us)
+
+    def refuse_raw(self, raw: bytes, sender: str, reason: str) -> Future[exchange_pb2.Ack]:
+        """Answer and record a message that is not a usable batch at all (malformed, oversize, empty)."""
+        future: Future[exchange_pb2.Ack] = Future()
+        future.set_result(self._refuse(raw, b"", sender, BatchRejectedError(reason), self._clock()))
         return future
 
     def _write_loop(self) -> None:
@@ -231,14 +270,19 @@ class Receiver:
         if applied:
             self._on_applied(applied)
 
-    def _refuse(self, envelope: exchange_pb2.SignedBatch, sender: str, exc: Exception, now: int) -> exchange_pb2.Ack:
+    def _refuse(self, raw: bytes, header_bytes: bytes, sender: str, exc: Exception, now: int) -> exchange_pb2.Ack:
         self.rejected += 1
         header = exchange_pb2.BatchHeader()
         try:
-            header.ParseFromString(envelope.header)
+            header.ParseFromString(header_bytes)
         except DecodeError:
             header.Clear()
-        reason = f"{type(exc).__name__}: {exc}"
+        code = (
+            grpc.StatusCode.PERMISSION_DENIED
+            if isinstance(exc, VerificationError)
+            else grpc.StatusCode.INVALID_ARGUMENT
+        )
+        reason = f"{code.name}: {exc}"
         log.error(
             "refused batch %s/%s %d..%d from %s: %s",
             header.origin,
@@ -248,18 +292,15 @@ class Receiver:
             sender,
             reason,
         )
-        self._store.quarantine(
-            kind="batch",
-            source=sender,
-            dataset=header.dataset,
-            reason=reason,
-            raw=envelope.SerializeToString(),
-            now_us=now,
-        )
+        kept = raw[:_QUARANTINE_CAP]
+        if len(raw) > len(kept):
+            reason += f" (first {len(kept)} of {len(raw)} bytes kept)"
+        self._store.quarantine(kind="batch", source=sender, dataset=header.dataset, reason=reason, raw=kept, now_us=now)
         return exchange_pb2.Ack(
             origin=header.origin,
             dataset=header.dataset,
             status=exchange_pb2.ACK_STATUS_REJECTED,
             detail=reason,
             batch_last_seq=header.last_seq,
+            code=code.value[0],
         )

@@ -22,7 +22,7 @@ class Sealer(Worker):
         self,
         *,
         store: Store,
-        signer: Signer,
+        signer: Callable[[], Signer],
         batch_size: int,
         linger_ms: int,
         to_parent: bool,
@@ -67,8 +67,10 @@ class Sealer(Worker):
                 if last - sealed < self._batch_size and not lingered:
                     break
                 records = self._store.records_in_range(key, sealed + 1, last)
-                batch = seal(self._signer, key, records, first_seq=sealed + 1, now_us=self._clock())
-                batch_id = self._store.save_sealed(batch, to_parent=self._to_parent)
+                batch = seal(self._signer(), key, records, first_seq=sealed + 1, now_us=self._clock())
+                batch_id = self._store.save_sealed(
+                    batch, to_parent=self._to_parent, record_bytes=sum(map(len, records))
+                )
                 sealed = last
                 count += 1
                 self._on_sealed(batch_id, records)

@@ -22,11 +22,12 @@ import grpc
 from jgnode.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 
 from node.errors import JgnodeError
-from node.exchange._batches import decode_hops
-from node.grpc_util import NODE_ID_METADATA, make_channel
+from node.exchange._batches import decode_certificates, decode_hops
+from node.grpc_util import Transport
 from node.retry import build_retrier, describe_error, is_recoverable
 from node.settings import NodeSettings
 from node.store import PendingBatch, Store, StreamKey
+from node.trust import TrustStore
 from node.worker import Worker
 
 __all__ = ["Uplink", "UplinkState"]
@@ -55,10 +56,21 @@ class _ResyncError(Exception):
 class Uplink(Worker):
     """Keeps one push stream to the parent alive for as long as the node runs."""
 
-    def __init__(self, *, settings: NodeSettings, store: Store, clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: NodeSettings,
+        store: Store,
+        transport: Transport,
+        trust: TrustStore,
+        clock: Callable[[], int],
+    ) -> None:
         """Wire the uplink to ``settings.parent``."""
         assert settings.parent, "an uplink needs a parent address"
         self._parent = settings.parent
+        self._parent_id = settings.expected_parent_id
+        self._transport = transport
+        self._trust = trust
         self._settings = settings
         self._store = store
         self._clock = clock
@@ -123,11 +135,11 @@ class Uplink(Worker):
                 self._stop.wait(self._settings.retry.max_interval_s)
 
     def _session(self) -> None:
-        channel = make_channel(self._parent, self._settings.limits)
+        channel = self._transport.channel(self._parent, peer_id=self._parent_id)
         acked_any = False
         try:
             stub = exchange_pb2_grpc.ExchangeStub(channel)
-            metadata = ((NODE_ID_METADATA, self._settings.node_id),)
+            metadata = self._transport.metadata()
             self._resync(stub, metadata)
             inflight: collections.deque[PendingBatch] = collections.deque()
             slots = threading.Semaphore(self._window)
@@ -160,7 +172,7 @@ class Uplink(Worker):
             self._call = None
             channel.close()
 
-    def _resync(self, stub: exchange_pb2_grpc.ExchangeStub, metadata: tuple[tuple[str, str], ...]) -> None:
+    def _resync(self, stub: exchange_pb2_grpc.ExchangeStub, metadata: tuple[tuple[str, str | bytes], ...]) -> None:
         """Align the outbox with what the parent has durably applied."""
         held = self._store.cursors()
         if not held:
@@ -201,9 +213,11 @@ class Uplink(Worker):
 
     def _report(self) -> exchange_pb2.SenderReport:
         backlog = self._store.outbox_backlog()
-        unsealed = sum(applied - sealed for _, sealed, applied, _ in self._store.unsealed_streams())
+        cas, crls = self._trust.bundle()
         return exchange_pb2.SenderReport(
-            pending_records=backlog.records + unsealed,
+            ca_certificates=cas,
+            crls=crls,
+            pending_records=backlog.records + backlog.unsealed_records,
             pending_batches=backlog.batches,
             oldest_pending_us=backlog.oldest_enqueued_us,
         )
@@ -241,7 +255,7 @@ class Uplink(Worker):
                 ack.detail,
             )
             self._save_acks()
-            self._store.refuse_batch(sent.batch_id, ack.detail)
+            self._store.refuse_batch(sent.batch_id, ack.detail, now_us=self._clock())
             return
         self.state.last_ack_at_us = self._clock()
         self._unsaved[sent.stream] = max(self._unsaved.get(sent.stream, 0), ack.applied_seq)
@@ -254,5 +268,9 @@ class Uplink(Worker):
 
 def _signed_batch(batch: PendingBatch) -> exchange_pb2.SignedBatch:
     return exchange_pb2.SignedBatch(
-        header=batch.header, signature=batch.signature, records=batch.records, hops=decode_hops(batch.hops)
+        header=batch.header,
+        signature=batch.signature,
+        records=batch.records,
+        hops=decode_hops(batch.hops),
+        certificates=decode_certificates(batch.certificates) if batch.certificates else [],
     )
