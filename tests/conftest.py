@@ -16,6 +16,7 @@ from node.store import Store
 from tests.postgres import PostgresMissingError, postgres_cluster
 
 T = TypeVar("T")
+pytest_plugins = ["tests.harness"]  # the tree and procs fixtures
 _PG_PROBLEMS: list[str] = []
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
@@ -15,69 +13,9 @@ from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 from adapters.sample_data import SampleGenerator
 from node.client import NodeClient
 from node.exchange import verify_provenance
-from node.ingest import ingest_records
-from node.runtime import Node
-from node.settings import NodeSettings
 from node.signing import generate_signing_key, load_signer
-from tests.conftest import PkiFixture, eventually, make_node_dir
-
-
-class Tree:
-    """Nodes started in a test, stopped at its end."""
-
-    def __init__(self, root: Path, pki: PkiFixture | None) -> None:
-        self.root = root
-        self.pki = pki
-        self.nodes: dict[str, Node] = {}
-
-    def start(self, node_id: str, tier: str, *, parent: str | None = None, ca: str = "", **overrides: Any) -> Node:
-        settings = make_node_dir(
-            self.root,
-            node_id,
-            tier,
-            pki=self.pki,
-            ca=self.pki.intermediate(ca) if self.pki and ca else None,
-            parent=self.nodes[parent].address if parent else None,
-            **overrides,
-        )
-        return self.start_settings(settings)
-
-    def start_settings(self, settings: NodeSettings) -> Node:
-        node = Node(settings)
-        node.start()
-        self.nodes[settings.node_id] = node
-        return node
-
-    def stop(self, node_id: str) -> NodeSettings:
-        node = self.nodes.pop(node_id)
-        node.stop(grace_s=1)
-        return node.settings
-
-    def stop_all(self) -> None:
-        for node_id in list(self.nodes)[::-1]:
-            self.stop(node_id)
-
-
-@pytest.fixture
-def tree(tmp_path: Path, pki: PkiFixture) -> Iterator[Tree]:
-    t = Tree(tmp_path, pki)
-    yield t
-    t.stop_all()
-
-
-def ingest(node: Node, seed: int, count: int) -> int:
-    generator = SampleGenerator(seed, node.settings.node_id[:6])
-    objects = generator.enterprises(40)
-    inspections = list(generator.inspections(count, objects=objects))
-    stored = ingest_records(node.store, "regulated_object", objects)[0]
-    stored += ingest_records(node.store, "inspection", inspections)[0]
-    node.sealer.wake()
-    return stored
-
-
-def status(node: Node) -> admin_pb2.NodeStatus:
-    with NodeClient(node.settings, address=node.address) as client:
-        return client.status()
+from tests.conftest import eventually
+from tests.harness import Tree, ingest, status
 
 
 def test_two_nodes_exchange_everything_once(tree: Tree) -> None:
