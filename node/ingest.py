@@ -15,7 +15,7 @@ from adapters.csv_records import CHINA_TZ, DATASET_TYPES, CsvRow, read_records
 from governance import Complaint, DatasetRecord, Inspection, Penalty, RegulatedObject, validate
 from node.errors import BackpressureError, IngestError
 from node.serde import OP_DELETE, OP_UPSERT, encode_record, pack_payload
-from node.store import NewRecord, Store
+from node.store import BacklogGuard, NewRecord, Store
 
 __all__ = ["IngestReport", "event_time_us", "ingest_file", "ingest_records"]
 
@@ -114,7 +114,7 @@ def ingest_file(
     *,
     dataset: str,
     progress: Callable[[int], object] | None = None,
-    guard: Callable[[], str] | None = None,
+    guard: BacklogGuard | None = None,
 ) -> IngestReport:
     """Read a CSV file of ``dataset`` into the store; rows that fail go to quarantine with the reason.
 
@@ -129,7 +129,7 @@ def ingest_file(
     first = last = 0
     try:
         for chunk in _chunks(read_records(path, dataset), CHUNK):
-            full = guard() if guard is not None else ""
+            full = guard(len(chunk)) if guard is not None else ""
             if full:
                 raise BackpressureError(
                     f"{full}; {path}: {rows} rows done ({stored} stored), the rest not read: ingest it again later"

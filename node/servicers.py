@@ -19,7 +19,7 @@ from google.protobuf.message import DecodeError
 from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc
 
 from governance.codes import is_within
-from node.errors import JgnodeError, NotFoundError, VerificationError
+from node.errors import BackpressureError, JgnodeError, NotFoundError, VerificationError
 from node.exchange import Children, Receiver, build_provenance
 from node.grpc_util import abort_with, caller_certificate, caller_chain, caller_node_id
 from node.serde import record_key
@@ -103,7 +103,8 @@ class ExchangeServicer:
                     raise item
                 yield item.result()
         except JgnodeError as exc:
-            log.error("push stream from %s ended: %s", child, exc)
+            level = logging.WARNING if isinstance(exc, BackpressureError) else logging.ERROR
+            log.log(level, "push stream from %s ended: %s", child, exc)
             abort_with(context, exc)
         finally:
             self._children.closed(child)

@@ -19,7 +19,7 @@ from node.errors import BackpressureError, BatchRejectedError, VerificationError
 from node.exchange._batches import add_hop, encode_certificates, encode_hops, verify_batch
 from node.settings import NODE_ID
 from node.signing import Signer
-from node.store import BatchData, Store
+from node.store import BacklogGuard, BatchData, Store
 from node.trust import TrustStore
 
 __all__ = ["Applied", "ChildState", "Children", "Receiver"]
@@ -113,7 +113,7 @@ class Receiver:
         allowed_children: tuple[str, ...],
         clock: Callable[[], int],
         on_applied: Callable[[list[Applied]], None],
-        backlog: Callable[[], str] = lambda: "",
+        backlog: BacklogGuard | None = None,
         queue_batches: int = 8,
         group_records: int = 20_000,
     ) -> None:
@@ -180,7 +180,8 @@ class Receiver:
         (the stream ends with RESOURCE_EXHAUSTED and the child retries later);
         the future fails with StoreError only if the database does.
         """
-        busy = self._backlog() if self._forward else ""
+        records = envelope.records
+        busy = self._backlog(len(records), sum(map(len, records))) if self._backlog and self._forward else ""
         if busy:
             raise BackpressureError(busy)
         future: Future[exchange_pb2.Ack] = Future()

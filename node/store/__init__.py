@@ -5,6 +5,7 @@ from node.store._store import Store
 from node.store._types import (
     AppendResult,
     ApplyOutcome,
+    BacklogGuard,
     BatchData,
     DeadLetter,
     NewRecord,
@@ -16,6 +17,7 @@ from node.store._types import (
 __all__ = [
     "AppendResult",
     "ApplyOutcome",
+    "BacklogGuard",
     "BatchData",
     "ChildCounters",
     "DeadLetter",

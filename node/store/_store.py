@@ -39,6 +39,7 @@ from node.store._schema import (
 from node.store._types import (
     AppendResult,
     ApplyOutcome,
+    BacklogGuard,
     BatchData,
     DeadLetter,
     NewRecord,
@@ -638,29 +639,30 @@ class Store:
             int(records), int(batches), int(oldest), int(refused), int(size), int(unsealed_records), int(unsealed_bytes)
         )
 
-    def backlog_guard(self, limits: Limits, *, every_s: float = 1.0) -> Callable[[], str]:
+    def backlog_guard(self, limits: Limits, *, every_s: float = 1.0) -> BacklogGuard:
         """A cheap check for hot paths: why no more may be taken ("" while there is room).
 
         The outbox (batches owed to the parent, refused ones included, plus
-        records not yet sealed) is bounded by records and by bytes; the
-        answer is re-read at most every ``every_s`` seconds.
+        records not yet sealed) is bounded by records and by bytes. The
+        backlog is re-read at most every ``every_s`` seconds; in between, what
+        the callers say they are adding is counted on top, so a burst cannot
+        overshoot the bound by more than one batch.
         """
-        cached: list[Any] = [-every_s, ""]
+        state: list[Any] = [-every_s, 0, 0]  # when read, records, bytes
 
-        def guard() -> str:
+        def guard(records: int = 0, size: int = 0) -> str:
             now = time.monotonic()
-            if now - cached[0] >= every_s:
+            if now - state[0] >= every_s:
                 backlog = self.outbox_backlog()
-                records = backlog.records + backlog.unsealed_records
-                size = backlog.bytes + backlog.unsealed_bytes
-                reason = ""
-                if records >= limits.outbox_max_records or size >= limits.outbox_max_bytes:
-                    reason = (
-                        f"outbox full: {records:,} records / {size:,} bytes wait for the parent "
-                        f"(limits {limits.outbox_max_records:,} / {limits.outbox_max_bytes:,})"
-                    )
-                cached[:] = [now, reason]
-            return str(cached[1])
+                state[:] = [now, backlog.records + backlog.unsealed_records, backlog.bytes + backlog.unsealed_bytes]
+            held, held_bytes = int(state[1]), int(state[2])
+            if held >= limits.outbox_max_records or held_bytes >= limits.outbox_max_bytes:
+                return (
+                    f"outbox full: {held:,} records / {held_bytes:,} bytes wait for the parent "
+                    f"(limits {limits.outbox_max_records:,} / {limits.outbox_max_bytes:,})"
+                )
+            state[1], state[2] = held + records, held_bytes + size
+            return ""
 
         return guard
 

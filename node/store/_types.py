@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "AppendResult",
     "ApplyOutcome",
+    "BacklogGuard",
     "BatchData",
     "NewRecord",
     "PendingBatch",
     "StreamKey",
 ]
+
+
+class BacklogGuard(Protocol):
+    """Why no more may be taken, given what the caller is about to add ("" while there is room)."""
+
+    def __call__(self, records: int = 0, size: int = 0) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
