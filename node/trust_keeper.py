@@ -66,11 +66,12 @@ class TrustKeeper(Worker):
             self._fetch_from_parent()
         stamp = self._identity_stamp()
         if stamp != self._stamp:
-            self._stamp = stamp
             try:
                 self._on_identity_change()
-            except JgnodeError as exc:
+            except JgnodeError as exc:  # half-installed files: tried again next round
                 log.error("renewed certificate or keys not usable yet, keeping the old ones: %s", exc)
+            else:
+                self._stamp = stamp
         alarm = self._trust.status().alarm
         if alarm:
             log.warning("TRUST ALARM: %s", alarm)
