@@ -64,10 +64,18 @@ def test_tampered_proof_fails() -> None:
     assert not verify_inclusion(leaves[3], 3, 10, proof[:-1], root)
 
 
-def _signer(tmp_path: Path, node_id: str) -> Signer:
+def _signer(tmp_path: Path, node_id: str, suite: str = "ed25519") -> Signer:
     key = tmp_path / node_id / "signing.key"
-    generate_signing_key(key, key.with_suffix(".pub"))
-    return load_signer(node_id, key)
+    generate_signing_key(key, key.with_suffix(".pub"), suite)
+    return load_signer(node_id, key, suite)
+
+
+# every batch test runs on each suite, and on a mixed tree (an SM2 county under Ed25519 city and province)
+SUITES = {
+    "ed25519": ("ed25519", "ed25519", "ed25519"),
+    "sm2": ("sm2", "sm2", "sm2"),
+    "mixed": ("sm2", "ed25519", "ed25519"),
+}
 
 
 def _records(origin: str, n: int, first_seq: int = 1, dataset: str = "inspection") -> list[bytes]:
@@ -86,12 +94,13 @@ def _records(origin: str, n: int, first_seq: int = 1, dataset: str = "inspection
     ]
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Tree:
-    county, city, province = (_signer(tmp_path, n) for n in ("330106", "330100", "330000"))
+@pytest.fixture(params=list(SUITES))
+def tree(tmp_path: Path, request: pytest.FixtureRequest) -> Tree:
+    nodes = ("330106", "330100", "330000")
+    county, city, province = (_signer(tmp_path, n, s) for n, s in zip(nodes, SUITES[request.param], strict=True))
     ring = KeyRing()
     for s in (county, city, province):
-        ring.add_pem(s.node_id, s.public_pem)
+        ring.add_pem(s.node_id, s.public_pem, s.suite)
     return county, city, province, ring
 
 
@@ -132,11 +141,11 @@ def test_tampered_batches_are_refused(tree: Tree, tmp_path: Path, tamper: str, e
     signer = county
     if tamper == "foreign_origin":
         origin = sender = "330203"
-        signer = _signer(tmp_path, origin)
-        ring.add_pem(origin, signer.public_pem)
+        signer = _signer(tmp_path, origin, county.suite)
+        ring.add_pem(origin, signer.public_pem, signer.suite)
         records = _records(origin, 50)
     if tamper == "unknown_key":
-        signer = _signer(tmp_path / "impostor", "330106")
+        signer = _signer(tmp_path / "impostor", "330106", county.suite)
     batch = seal(signer, StreamKey(origin, "inspection"), records, first_seq=1, now_us=1)
     envelope = _envelope(batch, records)
     if tamper == "payload":
