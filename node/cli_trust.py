@@ -14,7 +14,7 @@ from node.cli import require_file
 from node.cli_commands import check_bundles, provenance_bundles
 from node.enroll import install_certificate, issue_from, publish_crl, write_request
 from node.errors import ConfigError, NotFoundError
-from node.pki import CaDir, load_certificates, node_certificate
+from node.pki import CaDir, load_certificates, node_certificate, request_subject
 from node.runtime import now_us
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing
@@ -111,6 +111,14 @@ def _crl_command(args: argparse.Namespace) -> int:
 
 def _show(path: Path) -> int:
     data = path.read_bytes()
+    if b"CERTIFICATE REQUEST" in data:
+        request = x509.load_pem_x509_csr(data)
+        subject = request_subject(request)
+        print(
+            f"request for {subject.node_id} ({'CA' if subject.is_ca else 'node'}), "
+            f"self-signature {'valid' if request.is_signature_valid else 'INVALID'}"
+        )
+        return 0
     if b"X509 CRL" in data:
         crl = x509.load_pem_x509_crl(data)
         print(

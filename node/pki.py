@@ -43,6 +43,7 @@ __all__ = [
     "load_certificates",
     "make_request",
     "node_certificate",
+    "request_subject",
     "validate_chain",
     "write_private",
 ]
@@ -416,7 +417,7 @@ class CaDir:
         """Certify a request (node or intermediate CA) in this CA's subtree; returns the chain, leaf first."""
         if not request.is_signature_valid:
             raise VerificationError("the request's signature is invalid")
-        subject = _request_subject(request)
+        subject = request_subject(request)
         if not _subtree_ok(self.info.node_id, subject.node_id):
             raise VerificationError(f"CA {self.info.node_id} may not certify {subject.node_id}: outside its subtree")
         now = dt.datetime.now(dt.UTC)
@@ -484,7 +485,7 @@ class CaDir:
         return crl
 
 
-def _request_subject(request: x509.CertificateSigningRequest) -> NodeCertificate:
+def request_subject(request: x509.CertificateSigningRequest) -> NodeCertificate:
     """Read a request as if it were a certificate (same extensions)."""
     try:
         san = request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
