@@ -64,3 +64,15 @@ def test_node_ids_with_suffix_and_national_tier() -> None:
     assert load_settings(None, node_id="100000", tier="national").tier == "national"
     with pytest.raises(ConfigError, match="cannot read config"):
         load_settings(Path("/nonexistent/node.toml"))
+
+
+def test_the_example_configuration_is_valid_and_complete() -> None:
+    example = Path(__file__).resolve().parent.parent / "deploy" / "node.example.toml"
+    settings = load_settings(example)
+    assert settings.tls.crl_alarm_s == 172800
+    assert settings.limits.outbox_max_records == 5_000_000
+    sections = {"limits": settings.limits, "retry": settings.retry, "tls": settings.tls}
+    text = example.read_text(encoding="utf-8")
+    for name, section in sections.items():  # every setting is at least mentioned, so operators can find it
+        for field in type(section).model_fields:
+            assert f"{field} =" in text, f"deploy/node.example.toml does not mention [{name}] {field}"
