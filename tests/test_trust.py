@@ -101,6 +101,12 @@ def test_three_tiers_verify_end_to_end_with_any_mix_of_suites(tree: Tree, suites
     assert county.signer.suite == suites[2]
     assert lines[2].startswith("forwarded by 330100 from 330106")
     assert province.store.audit_verify()[1] is None
+    city = tree.nodes["330100"]
+    for node in (county, city):
+        eventually(lambda n=node: n.store.outbox_backlog().records == 0, what="outboxes to drain")  # type: ignore[misc]
+    assert {"sealed", "delivered"} <= {e.kind for e in county.store.audit_entries()}
+    assert {"applied", "forwarded", "delivered"} <= {e.kind for e in city.store.audit_entries()}
+    assert "applied" in {e.kind for e in province.store.audit_entries()}
 
 
 def _provenance(node: Node, uid: str) -> list[admin_pb2.Provenance]:

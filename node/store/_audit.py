@@ -5,6 +5,14 @@ canonical JSON (sequence number, time, kind, subject, detail). Editing,
 deleting or reordering an entry breaks the chain at that point, which
 :func:`verify_chain` reports. Entries are written in the same transaction as
 what they record, so the log never claims what did not happen.
+
+Kinds: ``ingested`` (local records stored), ``sealed`` (a batch signed here),
+``applied`` / ``duplicate`` / ``gap`` / ``refused`` (a batch received from a
+child, and what became of it), ``caller_refused`` (a connection that was not
+allowed), ``forwarded`` (a received batch queued for the parent),
+``delivered`` (the parent acked records), ``dead_lettered`` and ``retried``
+(a batch the parent refused, parked and sent again), ``checkpoint`` (the
+log's head, signed by the node).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from sqlalchemy import Connection, select
 
 from node.store._schema import AUDIT
 
-__all__ = ["GENESIS", "AuditEntry", "append", "entry_hash", "verify_chain"]
+__all__ = ["GENESIS", "AuditEntry", "NewEntry", "append", "entry_hash", "verify_chain"]
 
 GENESIS = bytes(32)
 # (kind, subject, detail)

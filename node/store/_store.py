@@ -418,7 +418,10 @@ class Store:
         if to_parent:
             self._enqueue(conn, batch_id, stream, batch, len(fresh), size=sum(map(len, fresh)), now_us=now_us)
         self._count_child(conn, received_from, len(fresh), now_us)
-        _audit.append(conn, [("applied", _subject(batch), {"from": received_from, "records": written})], now_us=now_us)
+        entries: list[_audit.NewEntry] = [("applied", _subject(batch), {"from": received_from, "records": written})]
+        if to_parent:
+            entries.append(("forwarded", _subject(batch), {"from": received_from, "records": len(fresh)}))
+        _audit.append(conn, entries, now_us=now_us)
         return ApplyOutcome("applied", batch.last_seq, written, batch_id)
 
     def _count_child(self, conn: Connection, child: str, records: int, now_us: int) -> None:
@@ -528,7 +531,7 @@ class Store:
                 conn.execute(delete(OUTBOX).where(done))
                 _audit.append(
                     conn,
-                    [("forwarded", f"{key.origin}/{key.dataset}", {"acked_seq": applied_seq, "records": int(acked)})],
+                    [("delivered", f"{key.origin}/{key.dataset}", {"acked_seq": applied_seq, "records": int(acked)})],
                     now_us=now_us,
                 )
                 conn.execute(
