@@ -170,12 +170,7 @@ def make_request(
         x509.CertificateSigningRequestBuilder()
         # a CA and the node that runs it must not share a name: issuers are found by name
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_id} CA" if ca else node_id)]))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.UniformResourceIdentifier(_URI_PREFIX + node_id), x509.DNSName(dns_name(node_id))]
-            ),
-            critical=False,
-        )
+        .add_extension(_names(node_id), critical=False)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
     )
     if not ca:
@@ -499,6 +494,28 @@ def request_subject(request: x509.CertificateSigningRequest) -> NodeCertificate:
     return NodeCertificate(request, node_id, is_ca, "", b"")  # type: ignore[arg-type]
 
 
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    """CAs sign certificates and CRLs; nodes sign (TLS) and agree keys."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=not ca,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _names(node_id: str) -> x509.SubjectAlternativeName:
+    """The node id as a SAN URI (what jgnode reads) and a DNS name (what TLS checks)."""
+    return x509.SubjectAlternativeName(
+        [x509.UniformResourceIdentifier(_URI_PREFIX + node_id), x509.DNSName(dns_name(node_id))]
+    )
+
+
 def _ca_builder(
     subject: x509.Name,
     issuer: x509.Name,
@@ -518,26 +535,8 @@ def _ca_builder(
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.UniformResourceIdentifier(_URI_PREFIX + node_id), x509.DNSName(dns_name(node_id))]
-            ),
-            critical=False,
-        )
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(_names(node_id), critical=False)
     )
 
 
@@ -553,29 +552,11 @@ def _leaf_builder(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
         )
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.UniformResourceIdentifier(_URI_PREFIX + node_id), x509.DNSName(dns_name(node_id))]
-            ),
-            critical=False,
-        )
+        .add_extension(_names(node_id), critical=False)
         .add_extension(signing, critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(request.public_key()), critical=False)
     )
