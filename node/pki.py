@@ -101,13 +101,15 @@ def load_ec_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle (or one DER certificate)."""
+    """Every certificate in a PEM bundle (or one DER certificate), names and extensions parsed."""
     try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+        pem = b"-----BEGIN" in data
+        certs = x509.load_pem_x509_certificates(data) if pem else [x509.load_der_x509_certificate(data)]
+        for cert in certs:  # cryptography parses these lazily: fail here, not deep inside a check
+            _ = (cert.subject, cert.issuer, cert.extensions)
+    except (ValueError, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise ConfigError(f"not a certificate: {exc}") from exc
+    return certs
 
 
 def _pem(certs: Iterable[x509.Certificate]) -> bytes:
@@ -250,6 +252,7 @@ class _Crl:
     crl: x509.CertificateRevocationList
     issuer_fp: bytes
     revoked: frozenset[int]
+    issuer: x509.Certificate
 
 
 def _crl_order(crl: x509.CertificateRevocationList) -> tuple[int, dt.datetime]:
@@ -276,7 +279,7 @@ class CrlSet:
         held = self._by_issuer.get(key)
         if held is not None and _crl_order(held.crl) >= _crl_order(crl):
             return False
-        self._by_issuer[key] = _Crl(crl, key, frozenset(r.serial_number for r in crl))
+        self._by_issuer[key] = _Crl(crl, key, frozenset(r.serial_number for r in crl), issuer)
         return True
 
     def add_any(self, crls: Iterable[x509.CertificateRevocationList], issuers: Iterable[x509.Certificate]) -> int:
@@ -308,9 +311,16 @@ class CrlSet:
         return fingerprint(issuer) in self._by_issuer
 
     def is_revoked(self, cert: x509.Certificate) -> bool:
-        """True if any held CRL lists ``cert`` (regardless of freshness)."""
+        """True if a held CRL of the CA that signed ``cert`` lists it (regardless of freshness).
+
+        The CA is matched by its key, not only its name: a look-alike CA with the
+        same name (anyone can relay CA certificates and CRLs) must not revoke others.
+        """
         return any(
-            held.crl.issuer == cert.issuer and cert.serial_number in held.revoked for held in self._by_issuer.values()
+            held.crl.issuer == cert.issuer
+            and cert.serial_number in held.revoked
+            and _find_issuer(cert, [held.issuer]) is not None
+            for held in self._by_issuer.values()
         )
 
     def earliest_next_update(self) -> dt.datetime | None:

@@ -61,6 +61,14 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+def _parsed(ders: Iterable[bytes]) -> list[x509.Certificate]:
+    """Certificates a peer sent: one that does not even parse fails verification (it is not our config)."""
+    try:
+        return [cert for der in ders for cert in load_certificates(der)]
+    except ConfigError as exc:
+        raise VerificationError(str(exc)) from exc
+
+
 class TrustStore:
     """Validates certificates and CRLs and keeps the keyring in step with them."""
 
@@ -93,6 +101,7 @@ class TrustStore:
         self._offline = offline
         self._crl_dir = crl_dir
         self._orphans: list[x509.CertificateRevocationList] = []  # CRLs whose CA is not known yet
+        self._waiting_cas: dict[bytes, x509.Certificate] = {}  # CA certificates whose issuer is not known yet
         self.notes: list[str] = []
 
     @property
@@ -116,7 +125,7 @@ class TrustStore:
         seen = frozenset(ders)
         if seen in self._seen_sets:  # the same certificates come with every batch of a stream
             return []
-        certs = [c for der in ders for c in load_certificates(der)]
+        certs = _parsed(ders)
         with self._lock:
             for cert in certs:
                 if node_certificate(cert).is_ca:
@@ -171,11 +180,11 @@ class TrustStore:
 
     def peer(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> str:
         """The node id of a TLS peer certificate, after chain and revocation checks."""
-        certs = load_certificates(pem)
+        certs = _parsed([pem])
         leaf = certs[0]
         fp = fingerprint(leaf)
         with self._lock:
-            for cert in [*certs[1:], *(c for der in intermediates for c in load_certificates(der))]:
+            for cert in [*certs[1:], *_parsed(intermediates)]:
                 if node_certificate(cert).is_ca:
                     self._learn_ca(cert)
             path = validate_chain(leaf, list(self._pool.values()), self.anchors, now=self._clock())
@@ -223,12 +232,36 @@ class TrustStore:
         return added
 
     def _learn_ca(self, cert: x509.Certificate) -> None:
-        """Add a CA certificate to the pool; CRLs waiting for it are verified now."""
+        """Add a CA certificate that chains to a trust anchor; CRLs waiting for it are verified now.
+
+        Anyone can relay CA certificates (in batches, session reports, call
+        metadata), so one is kept only once it chains to an anchor: until its
+        issuer turns up it waits (at most 64), and one that fails otherwise
+        (not a CA, outside its issuer's subtree) is dropped with a warning.
+        Validity dates are checked where the CA is used, not here.
+        """
         fp = fingerprint(cert)
-        if fp not in self._pool:
-            self._pool[fp] = cert
-            if any(o.issuer == cert.subject for o in self._orphans):
-                self._take_crls(list(self._orphans))
+        if fp in self._pool:
+            return
+        cas = [c for c in self._pool.values() if node_certificate(c).is_ca]
+        try:
+            validate_chain(cert, cas, self.anchors, now=self._clock())
+        except CertificateTimeError:
+            pass
+        except VerificationError as exc:
+            if "does not chain" in str(exc):
+                self._waiting_cas[fp] = cert
+                while len(self._waiting_cas) > 64:
+                    del self._waiting_cas[next(iter(self._waiting_cas))]
+            else:
+                log.warning("ignoring CA certificate %s: %s", cert.subject.rfc4514_string(), exc)
+            return
+        self._pool[fp] = cert
+        self._waiting_cas.pop(fp, None)
+        if any(o.issuer == cert.subject for o in self._orphans):
+            self._take_crls(list(self._orphans))
+        for waiting in [c for c in self._waiting_cas.values() if c.issuer == cert.subject]:
+            self._learn_ca(waiting)
 
     def _save_crls(self) -> None:
         """Keep the newest CRL of each CA in the CRL folder: it survives restarts and local tools see it."""

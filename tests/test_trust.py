@@ -20,7 +20,7 @@ from node.enroll import install_certificate, issue_from, write_request
 from node.errors import BackpressureError, VerificationError
 from node.exchange import verify_provenance
 from node.ingest import ingest_file
-from node.pki import load_certificates
+from node.pki import fingerprint, load_certificates
 from node.runtime import Node
 from node.settings import Limits
 from node.signing import KeyRing
@@ -76,6 +76,25 @@ def test_revocation_drops_the_signing_key_and_the_peer(tmp_path: Path, pki: PkiF
         trust.keyring.verify(key_id=key.key_id, node_id="330106", suite=key.suite, data=b"x", signature=b"y")
     with pytest.raises(VerificationError, match="revoked"):
         trust.peer(county.cert_path.read_bytes())
+
+
+def test_ca_certificates_relayed_by_anyone_are_kept_only_if_they_chain_to_the_root(
+    tmp_path: Path, pki: PkiFixture
+) -> None:
+    trust = TrustStore(keyring=KeyRing(), anchors=[pki.root.cert])
+    trust.add_crls([(pki.root.folder / "crl.pem").read_bytes()])
+    impostor = PkiFixture(tmp_path / "impostor")  # a root with the same name and node id as the real one
+    fake_city = impostor.intermediate("330100")
+    trust.add_cas([(fake_city.folder / "ca.crt").read_bytes(), (impostor.root.folder / "ca.crt").read_bytes()])
+    assert trust.add_crls([(fake_city.folder / "crl.pem").read_bytes()]) == 0  # its CRL is not taken either
+    real_city = pki.intermediate("330100")
+    trust.add_cas([(real_city.folder / "ca.crt").read_bytes()])
+    assert trust.add_crls([(real_city.folder / "crl.pem").read_bytes()]) == 1
+    cas, crls = trust.bundle()  # what this node would hand its children
+    held = {fingerprint(c) for pem in cas for c in load_certificates(pem)}
+    assert held == {fingerprint(pki.root.cert), fingerprint(real_city.cert)}  # names alike, keys not
+    assert len(crls) == 2
+    assert trust.status().alarm == ""
 
 
 # -- signature suites across the tree --------------------------------------------------------------

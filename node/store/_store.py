@@ -784,6 +784,11 @@ class Store:
                 self.engine, conn, stream_id=stream_id, origin=origin, dataset=dataset, rows=rows, up_to_seq=up_to_seq
             )
             _insert_quarantine(conn, refused, now_us)
+            _audit.append(  # as quarantine_many does: what is quarantined is audited
+                conn,
+                [("refused", s, {"kind": k, "dataset": d, "reason": r}) for k, s, d, r, _raw in refused],
+                now_us=now_us,
+            )
 
     def _doubled_keys(
         self, conn: Connection, stream_id: int, keys: Sequence[tuple[int, str, int, int]]
