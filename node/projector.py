@@ -62,9 +62,8 @@ class Projector(Worker):
                 continue
             try:
                 done = self.project_pending()
-            except Exception:
-                log.exception("projection failed; retrying")
-                self._stop.wait(1.0)
+            except Exception as exc:  # the loop must survive; _round_failed logs it
+                self._round_failed(log, "projection", exc)
                 continue
             if not done:
                 self._wake.wait(0.5)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
+
+from node.errors import StoreError
 
 __all__ = ["Worker"]
 
@@ -36,6 +39,18 @@ class Worker(ABC):
     def wake(self) -> None:
         """There is new work: look now instead of at the next poll."""
         self._wake.set()
+
+    def _round_failed(self, log: logging.Logger, what: str, exc: Exception) -> None:
+        """Log a failed round and pause a second before the next one.
+
+        A database that is locked or full is expected now and then: one line.
+        Anything else is a bug: the traceback.
+        """
+        if isinstance(exc, StoreError):
+            log.error("%s failed: %s; retrying", what, exc)
+        else:
+            log.exception("%s failed; retrying", what)
+        self._stop.wait(1.0)
 
     @abstractmethod
     def _run(self) -> None:

@@ -49,9 +49,8 @@ class Sealer(Worker):
             self._wake.clear()
             try:
                 sealed = self.seal_ready()
-            except Exception:
-                log.exception("sealing failed; retrying")
-                self._stop.wait(1.0)
+            except Exception as exc:  # the loop must survive; _round_failed logs it
+                self._round_failed(log, "sealing", exc)
                 continue
             if not sealed:
                 self._wake.wait(poll)

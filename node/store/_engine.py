@@ -191,4 +191,4 @@ class Checkpointer:
             with self._engine.connect() as conn:
                 conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
         except Exception as exc:  # a failed checkpoint is retried at the next tick; the log only grows
-            log.warning("WAL checkpoint (%s) failed: %s", mode, exc)
+            log.warning("WAL checkpoint (%s) failed: %s", mode, str(exc).splitlines()[0] if str(exc) else exc)
