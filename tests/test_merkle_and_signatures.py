@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import gmssl_pyx  # type: ignore[import-untyped]
 import pytest
 from jgnode.exchange.v1 import exchange_pb2
 
@@ -15,6 +16,7 @@ from node.merkle import EMPTY_ROOT, inclusion_proof, leaf_hash, leaf_hashes, roo
 from node.serde import encode_record
 from node.signing import KeyRing, Signer, generate_signing_key, load_signer
 from node.store import BatchData, StreamKey
+from node.suites import suite
 
 Tree = tuple[Signer, Signer, Signer, KeyRing]
 
@@ -232,3 +234,20 @@ def test_keyring_binds_keys_to_nodes(tmp_path: Path) -> None:
         ring.verify(key_id=signer.key_id, node_id="330108", suite="ed25519", data=data, signature=signer.sign(data))
     with pytest.raises(VerificationError, match="unknown signature suite"):
         ring.verify(key_id=signer.key_id, node_id="330106", suite="rsa", data=data, signature=signer.sign(data))
+
+
+def test_sm2_suite_interoperates_with_the_reference_calls(tmp_path: Path) -> None:
+    """Our faster signing (Z computed once) makes the signatures GmSSL's all-in-one calls make and check."""
+    sm2 = suite("sm2")
+    assert sm2.digest(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"  # GB/T 32905
+    private_pem = sm2.generate_private_pem()
+    public = sm2.public_raw(private_pem)
+    for size in (0, 1, 200, 5000):
+        data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        ours = sm2.sign(private_pem, data)
+        assert gmssl_pyx.sm2_verify(public, data, ours)
+        assert not gmssl_pyx.sm2_verify(public, data + b"x", ours)
+        scalar = sm2._keypair(private_pem)[0]  # type: ignore[attr-defined]
+        reference = gmssl_pyx.sm2_sign(scalar, public, data)
+        assert sm2.verify(public, data, reference)
+        assert not sm2.verify(public, data + b"x", reference)
