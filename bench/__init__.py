@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` runs ``bench/exchange.py``; the other modules are its parts."""
