@@ -133,7 +133,8 @@ def status(args: argparse.Namespace) -> int:
     )
     print(
         f"outbox batches {reply.outbox_batches}; refused by parent {reply.outbox_refused_batches}; "
-        f"batches refused from children {reply.batches_rejected}"
+        f"batches refused from children {reply.batches_rejected}; callers refused {reply.callers_refused}; "
+        f"unusable trust material from children {reply.trust_refused}"
     )
     if reply.children:
         print("\nchildren:")

@@ -154,6 +154,7 @@ class ExchangeServicer:
             self._trust.add_crls(report.crls)
         except JgnodeError as exc:
             log.warning("trust material from %s not usable: %s", child, exc)
+            self._receiver.record_refused_trust(child, str(exc))
 
     def GetCursors(  # noqa: N802
         self, request: exchange_pb2.GetCursorsRequest, context: grpc.ServicerContext

@@ -60,6 +60,8 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         first_received_at_us=counters.first_received_at_us,
         last_received_at_us=counters.last_received_at_us,
         batches_rejected=node.receiver.rejected,
+        callers_refused=node.receiver.callers_refused,
+        trust_refused=node.receiver.trust_refused,
         records_quarantined=counters.quarantined,
         projection_backlog=sum(s.applied_seq - s.projected_seq for s in counters.streams),
         pki=trust.pki,

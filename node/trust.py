@@ -133,6 +133,8 @@ class TrustStore:
                 else:
                     self._pool.setdefault(fingerprint(cert), cert)
             admitted = [self._admit_leaf(c, at_us) for c in certs if not node_certificate(c).is_ca]
+            if len(self._seen_sets) >= 4096:  # a child sending ever new sets must not grow memory without end
+                self._seen_sets.clear()
             self._seen_sets.add(seen)
         return [key for key in admitted if key is not None]
 

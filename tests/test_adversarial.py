@@ -46,7 +46,7 @@ from tests.forge import (
     status_detail,
     with_duplicate_extension,
 )
-from tests.harness import Tree
+from tests.harness import Tree, status
 
 APPLIED = exchange_pb2.ACK_STATUS_APPLIED
 DUPLICATE = exchange_pb2.ACK_STATUS_DUPLICATE
@@ -442,6 +442,10 @@ def test_unparsable_certificates_are_refused_and_the_stream_goes_on(
     (ack,) = sender.push(city.address, exchange_pb2.PushRequest(report=report), sender.batch(6, 5))
     assert (ack.status, ack.applied_seq) == (APPLIED, 10)
     assert Tally.of(city).rejected == before.rejected
+    assert city.receiver.trust_refused == 1  # counted and audited, not only logged
+    (entry,) = city.store.audit_entries(kind="refused")[-1:]
+    assert entry.subject == "trust material from 330106"
+    assert "not a certificate" in entry.detail
 
     # a broken intermediate CA certificate in the caller's chain metadata
     before = Tally.of(city)
@@ -450,6 +454,9 @@ def test_unparsable_certificates_are_refused_and_the_stream_goes_on(
         sender.push(city.address, sender.batch(11, 5), metadata=[(NODE_ID_METADATA, "330106"), chain])
     assert_caller_refused(city, refused.value, before, code=DENIED, reason="Duplicate 2.5.29.17 extension")
     assert_accepts(city, sender, 11)
+    reply = status(city)  # what an operator sees
+    assert (reply.callers_refused, reply.trust_refused) == (city.receiver.callers_refused, 1)
+    assert reply.callers_refused >= 1
 
 
 def test_unknown_signature_suite_is_refused(tree: Tree, tmp_path: Path, pki: PkiFixture) -> None:

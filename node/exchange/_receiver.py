@@ -136,6 +136,7 @@ class Receiver:
         self._writer = threading.Thread(target=self._write_loop, name="applier", daemon=True)
         self.rejected = 0
         self.callers_refused = 0
+        self.trust_refused = 0
 
     @property
     def node_id(self) -> str:
@@ -167,6 +168,11 @@ class Receiver:
         """A connection was turned away: count it and keep it in the audit log."""
         self.callers_refused += 1
         self._store.audit([("caller_refused", peer, {"reason": reason})], now_us=self._clock())
+
+    def record_refused_trust(self, child: str, reason: str) -> None:
+        """CA certificates or CRLs a child relayed were not usable: count it and keep it in the audit log."""
+        self.trust_refused += 1
+        self._store.audit([("refused", f"trust material from {child}", {"reason": reason})], now_us=self._clock())
 
     def receive(self, envelope: exchange_pb2.SignedBatch, sender: str) -> exchange_pb2.Ack:
         """Verify and apply one batch and wait for its ack."""
