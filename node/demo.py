@@ -125,18 +125,18 @@ def _share_keys(nodes: dict[str, DemoNode]) -> None:
 
 def _certify(nodes: dict[str, DemoNode], pki: Path) -> None:
     """Root CA 330000 certifies the province and the cities' CAs; each city's CA certifies its counties."""
-    root = CaDir.init_root(pki / "root-ca", node_id="330000", name="Zhejiang demo root", days=30, crl_days=7)
+    root = CaDir.init_root(pki / "root-ca", node_id="330000", name="Zhejiang demo root", days=365, crl_days=7)
     anchor = anchor_of(root)
     cas = {"330000": root}
     for city in ("330100", "330200"):
         folder = pki / f"{city}-ca"
         request = CaDir.request_intermediate(folder, node_id=city)
-        cas[city] = CaDir.install_intermediate(folder, issue_from(root, request, days=30), crl_days=7)
+        cas[city] = CaDir.install_intermediate(folder, issue_from(root, request, days=365), crl_days=7)
     for node in nodes.values():
         issuer = cas[node.parent if node.parent and node.parent != "330000" else "330000"]
         settings = load_settings(node.config)
         install_certificate(
-            settings, issue_from(issuer, node.folder / "certs" / "request.csr", days=30), anchors_pem=anchor
+            settings, issue_from(issuer, node.folder / "certs" / "request.csr", days=90), anchors_pem=anchor
         )
         for ca in {id(c): c for c in (root, issuer, cas.get(node.node_id, root))}.values():
             publish_crl(settings, (ca.folder / "crl.pem").read_bytes(), f"ca-{ca.info.node_id}")

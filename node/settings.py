@@ -63,6 +63,8 @@ class TlsSettings(BaseModel):
     """Folder of CRLs (PEM); default ``<data_dir>/certs/crl``. CRLs from the parent are saved here."""
     crl_alarm_s: float = Field(2 * 86400, gt=0)
     """Raise the alarm when a CRL goes stale within this many seconds."""
+    cert_alarm_s: float = Field(30 * 86400, gt=0)
+    """Raise the alarm when this node's certificate expires within this many seconds (renew it)."""
     refresh_s: float = Field(30.0, gt=0)
     """How often certificates, keys and CRLs are re-read, and fetched from the parent."""
 

@@ -78,6 +78,7 @@ class TrustStore:
         keyring: KeyRing,
         anchors: Sequence[x509.Certificate] = (),
         crl_alarm_s: float = 2 * 86400,
+        cert_alarm_s: float = 30 * 86400,
         clock: Callable[[], dt.datetime] = _now,
         offline: bool = False,
         crl_dir: Path | None = None,
@@ -92,6 +93,8 @@ class TrustStore:
         self.anchors = list(anchors)
         self.crls = CrlSet()
         self._crl_alarm = dt.timedelta(seconds=crl_alarm_s)
+        self._cert_alarm = dt.timedelta(seconds=cert_alarm_s)
+        self._own_cert: x509.Certificate | None = None
         self._clock = clock
         self._lock = threading.RLock()
         self._pool: dict[bytes, x509.Certificate] = {fingerprint(a): a for a in self.anchors}
@@ -203,6 +206,7 @@ class TrustStore:
             self.keyring.add(TrustedKey(signer.node_id, signer.suite, signer.key_id, signer.public_raw, signer.chain))
         with self._lock:
             self._pool.setdefault(fingerprint(cert), cert)
+            self._own_cert = cert
 
     def chain_for(self, key_id: str) -> tuple[bytes, ...]:
         """Certificates (DER) that vouch for a trusted key, to send along with what it signed."""
@@ -305,6 +309,10 @@ class TrustStore:
             alarm = f"CRL went stale at {next_update:%Y-%m-%d %H:%M} UTC: new peers are refused"
         elif next_update is not None and next_update - now < self._crl_alarm:
             alarm = f"CRL goes stale at {next_update:%Y-%m-%d %H:%M} UTC: publish a fresh one"
+        own = self._own_cert
+        if own is not None and own.not_valid_after_utc - now < self._cert_alarm:
+            expiry = f"this node's certificate expires at {own.not_valid_after_utc:%Y-%m-%d %H:%M} UTC: renew it"
+            alarm = f"{alarm}; {expiry}" if alarm else expiry
         next_us = int(next_update.timestamp() * 1_000_000) if next_update else 0
         return TrustStatus(True, len(self.crls), next_us, alarm)
 
@@ -373,7 +381,11 @@ def load_trust(settings: NodeSettings) -> tuple[TrustStore, Signer]:
     anchors = load_anchors(_read(settings.ca_path, "trust anchors"), str(settings.ca_path))
     signer, chain = load_identity(settings, anchors)
     trust = TrustStore(
-        keyring=KeyRing(), anchors=anchors, crl_alarm_s=settings.tls.crl_alarm_s, crl_dir=settings.crl_path
+        keyring=KeyRing(),
+        anchors=anchors,
+        crl_alarm_s=settings.tls.crl_alarm_s,
+        cert_alarm_s=settings.tls.cert_alarm_s,
+        crl_dir=settings.crl_path,
     )
     trust.add_cas([c.public_bytes(serialization.Encoding.PEM) for c in chain[1:]])
     trust.add_crls(read_crl_dir(settings.crl_path))

@@ -37,7 +37,7 @@ class PkiFixture:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.root = CaDir.init_root(folder / "root-ca", node_id="330000", name="test root", days=30, crl_days=7)
+        self.root = CaDir.init_root(folder / "root-ca", node_id="330000", name="test root", days=365, crl_days=7)
         self.cas: dict[str, CaDir] = {"330000": self.root}
 
     def intermediate(self, node_id: str) -> CaDir:
@@ -45,10 +45,10 @@ class PkiFixture:
         if node_id not in self.cas:
             folder = self.folder / f"{node_id}-ca"
             request = CaDir.request_intermediate(folder, node_id=node_id)
-            self.cas[node_id] = CaDir.install_intermediate(folder, issue_from(self.root, request, days=30), crl_days=7)
+            self.cas[node_id] = CaDir.install_intermediate(folder, issue_from(self.root, request, days=365), crl_days=7)
         return self.cas[node_id]
 
-    def enroll(self, settings: NodeSettings, ca: CaDir | None = None, *, days: int = 30) -> None:
+    def enroll(self, settings: NodeSettings, ca: CaDir | None = None, *, days: int = 90) -> None:
         """Issue and install a certificate for a created node, with the anchor and the CAs' CRLs."""
         issuer = ca or self.root
         chain = issue_from(issuer, settings.cert_path.parent / "request.csr", days=days)

@@ -25,7 +25,7 @@ from node.runtime import Node
 from node.settings import Limits
 from node.signing import KeyRing
 from node.store import Store
-from node.trust import TrustStore
+from node.trust import TrustStore, load_identity
 from tests.conftest import PkiFixture, eventually, make_node_dir
 from tests.harness import Tree, ingest, init_node, jgnode, status
 
@@ -61,6 +61,21 @@ def test_stale_crl_alarms_first_then_refuses_new_peers_but_keeps_known_ones(tmp_
     trust.add_crls([(pki.root.folder / "crl.pem").read_bytes()])
     assert trust.status().alarm == ""
     assert trust.peer(stranger.cert_path.read_bytes()) == "330108"
+
+
+def test_own_certificate_near_expiry_raises_the_alarm(tmp_path: Path, pki: PkiFixture) -> None:
+    settings = make_node_dir(tmp_path, "330106", "county", pki=pki)  # certified for 90 days
+    start = dt.datetime.now(dt.UTC)
+    clock = [start]
+    trust = TrustStore(keyring=KeyRing(), anchors=[pki.root.cert], cert_alarm_s=30 * 86400, clock=lambda: clock[0])
+    pki.root.write_crl(days=365)
+    trust.add_crls([(pki.root.folder / "crl.pem").read_bytes()])
+    signer, chain = load_identity(settings, trust.anchors)
+    trust.trust_own(signer, chain[0])
+    assert trust.status().alarm == ""
+    clock[0] = start + dt.timedelta(days=61)
+    assert "this node's certificate expires at" in trust.status().alarm
+    assert "renew it" in trust.status().alarm
 
 
 def test_revocation_drops_the_signing_key_and_the_peer(tmp_path: Path, pki: PkiFixture) -> None:
