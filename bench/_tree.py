@@ -114,15 +114,15 @@ class BenchPki:
     """A root CA for the province and an intermediate CA for the city, which certifies the county (as in the demo)."""
 
     def __init__(self, folder: Path) -> None:
-        self.root = CaDir.init_root(folder / "root-ca", node_id="330000", name="bench root", days=30, crl_days=7)
+        self.root = CaDir.init_root(folder / "root-ca", node_id="330000", name="bench root", days=365, crl_days=7)
         request = CaDir.request_intermediate(folder / "330100-ca", node_id="330100")
-        chain = issue_from(self.root, request, days=30)
+        chain = issue_from(self.root, request, days=365)
         self.city = CaDir.install_intermediate(folder / "330100-ca", chain, crl_days=7)
 
     def enroll(self, settings: NodeSettings) -> None:
         """Issue and install a node's certificate, with the trust anchor and both CAs' CRLs."""
         issuer = self.city if settings.tier == "county" else self.root
-        chain = issue_from(issuer, settings.cert_path.parent / "request.csr", days=30)
+        chain = issue_from(issuer, settings.cert_path.parent / "request.csr", days=90)
         install_certificate(settings, chain, anchors_pem=anchor_of(self.root))
         for ca in (self.root, self.city):
             publish_crl(settings, (ca.folder / "crl.pem").read_bytes(), f"ca-{ca.info.node_id}")
