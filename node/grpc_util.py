@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn, cast
@@ -20,7 +22,7 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from node.errors import ConfigError, JgnodeError
+from node.errors import ConfigError, JgnodeError, PeerUnavailableError, VerificationError
 from node.pki import dns_name
 from node.settings import Limits, NodeSettings
 
@@ -40,6 +42,7 @@ NODE_ID_METADATA = "jgnode-node-id"
 # Untrusted as such: they only help build a chain that must reach an anchor.
 CHAIN_METADATA = "jgnode-chain-bin"
 log = logging.getLogger("jgnode.transport")
+_DER = 2  # _ssl.ENCODING_DER, for the certificates of an unverified chain
 
 
 def _options(limits: Limits) -> list[tuple[str, Any]]:
@@ -133,6 +136,46 @@ class Transport:
         return grpc.secure_channel(
             address, credentials, options=[*options, ("grpc.ssl_target_name_override", dns_name(peer_id))]
         )
+
+    def probe_certificates(self, address: str, *, peer_id: str, timeout: float = 10.0) -> list[bytes]:
+        """The certificates (DER, leaf first) the node at ``address`` presents in a TLS handshake.
+
+        gRPC checks a server's chain and name but has no hook for revocation;
+        this separate handshake (same keys, same name check) hands the chain to
+        the trust store before a channel is used. Raises PeerUnavailableError
+        when the node cannot be reached, VerificationError when its certificate
+        does not name ``peer_id`` or does not chain to the anchors.
+        """
+        key_path, chain_path, _ = self._files
+        _key, _chain, ca = self._material()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=ca.decode("ascii", errors="replace"))
+        context.load_cert_chain(chain_path, key_path)
+        context.set_alpn_protocols(["h2"])
+        host, _, port = address.rpartition(":")
+        try:
+            with (
+                socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as raw,
+                context.wrap_socket(raw, server_hostname=dns_name(peer_id)) as tls,
+            ):
+                leaf = tls.getpeercert(binary_form=True)
+                chain = _presented_chain(tls)
+        except ssl.SSLCertVerificationError as exc:
+            raise VerificationError(f"{address} does not present a valid certificate of {peer_id}: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise PeerUnavailableError(f"cannot reach {peer_id} at {address}: {exc}") from exc
+        if not leaf:
+            raise VerificationError(f"{address} presented no certificate")
+        return [leaf, *(der for der in chain if der != leaf)]
+
+
+def _presented_chain(tls: ssl.SSLSocket) -> list[bytes]:
+    """The chain the peer sent (Python 3.13: public API; 3.11-3.12: the same call on the inner object)."""
+    inner: Any = getattr(tls, "_sslobj", None)
+    getter = getattr(tls, "get_unverified_chain", None) or getattr(inner, "get_unverified_chain", None)
+    if getter is None:
+        return []
+    return [c if isinstance(c, bytes) else c.public_bytes(_DER) for c in getter() or []]
 
 
 def _matches(key_pem: bytes, chain_pem: bytes) -> bool:

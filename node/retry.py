@@ -14,7 +14,7 @@ from collections.abc import Callable
 import grpc
 import tenacity
 
-from node.errors import PeerUnavailableError, StoreError
+from node.errors import JgnodeError, PeerUnavailableError, StoreError
 from node.settings import RetrySettings
 
 __all__ = ["RECOVERABLE_CODES", "build_retrier", "describe_error", "is_recoverable"]
@@ -68,7 +68,9 @@ def build_retrier(
 
 
 def describe_error(error: BaseException | None) -> str:
-    """A failure as one line: status code and detail for RPC errors."""
+    """A failure as one line: status code and detail (our own errors carry the status they map to)."""
     if isinstance(error, grpc.RpcError) and isinstance(error, grpc.Call):
         return f"{error.code().name}: {error.details()}"
+    if isinstance(error, JgnodeError):
+        return f"{error.grpc_status}: {error}"
     return str(error)

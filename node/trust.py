@@ -104,6 +104,7 @@ class TrustStore:
         self._offline = offline
         self._crl_dir = crl_dir
         self._orphans: list[x509.CertificateRevocationList] = []  # CRLs whose CA is not known yet
+        self._crl_listeners: list[Callable[[], None]] = []
         self._waiting_cas: dict[bytes, x509.Certificate] = {}  # CA certificates whose issuer is not known yet
         self.notes: list[str] = []
 
@@ -235,7 +236,13 @@ class TrustStore:
         if added:
             self._drop_revoked()
             self._save_crls()
+            for listener in self._crl_listeners:
+                listener()
         return added
+
+    def on_new_crls(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (quickly, without blocking) whenever newer CRLs are taken."""
+        self._crl_listeners.append(listener)
 
     def _learn_ca(self, cert: x509.Certificate) -> None:
         """Add a CA certificate that chains to a trust anchor; CRLs waiting for it are verified now.

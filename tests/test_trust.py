@@ -16,7 +16,7 @@ from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 
 from adapters.sample_data import SampleGenerator
 from node.client import NodeClient
-from node.enroll import install_certificate, issue_from, write_request
+from node.enroll import install_certificate, issue_from, publish_crl, write_request
 from node.errors import BackpressureError, VerificationError
 from node.exchange import verify_provenance
 from node.ingest import ingest_file
@@ -191,6 +191,29 @@ def test_certificate_renewal_takes_effect_without_a_restart(tree: Tree) -> None:
     for bundle in bundles:  # old batches stay verifiable beside the new ones
         assert "signed by origin 330106" in verify_provenance(bundle, city.trust.keyring)[1]
     assert status(county).parent_connected
+
+
+def test_a_child_stops_sending_to_a_revoked_parent_and_resumes_when_it_is_renewed(tree: Tree) -> None:
+    assert tree.pki is not None
+    city = tree.start("330100", "city", tls={"refresh_s": 0.2})
+    county = tree.start(
+        "330106", "county", parent="330100", batch_size=100, tls={"refresh_s": 0.2}, retry={"max_interval_s": 0.3}
+    )
+    first = ingest(county, seed=51, count=200)
+    eventually(lambda: city.store.set_digest()[0] == first, what="the first records")
+
+    tree.pki.root.revoke("330100", crl_days=7)  # the city's certificate; the county hears of it first
+    publish_crl(county.settings, (tree.pki.root.folder / "crl.pem").read_bytes(), "ca-330000")
+    eventually(lambda: "was revoked" in status(county).parent_error, what="the county to refuse its parent")
+    assert "the certificate of parent 330100 is refused" in status(county).parent_error
+    more = ingest(county, seed=52, count=200)
+    eventually(lambda: county.store.outbox_backlog().records >= more, what="new batches waiting at the county")
+    assert city.store.set_digest()[0] == first  # nothing goes to a revoked parent
+
+    request = write_request(city.settings, new_keys=True)  # the city is re-certified, without a restart
+    install_certificate(city.settings, issue_from(tree.pki.root, request, days=90))
+    eventually(lambda: city.store.set_digest()[0] == first + more, timeout=60, what="the link to come back")
+    assert city.store.set_digest() == county.store.set_digest()
 
 
 # -- dead letters: parked with the reason, sent again after the cause is fixed -----------------------

@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 from jgnode.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 
-from node.errors import JgnodeError
+from node.errors import JgnodeError, PeerUnavailableError, VerificationError
 from node.exchange._batches import decode_certificates, decode_hops
 from node.grpc_util import Transport
 from node.retry import build_retrier, describe_error, is_recoverable
@@ -83,6 +83,8 @@ class Uplink(Worker):
         self._unsaved: dict[StreamKey, int] = {}  # acks received, not yet written
         self._last_save = 0.0
         self.state = UplinkState()
+        self._recheck = threading.Event()  # new CRLs: reconnect, so the parent's certificate is checked again
+        trust.on_new_crls(self._recheck_parent)
 
     def stop(self) -> None:
         """Cancel the stream and stop; unacked batches stay in the outbox."""
@@ -91,6 +93,12 @@ class Uplink(Worker):
         if call is not None:
             call.cancel()
         super().stop()
+
+    def _recheck_parent(self) -> None:
+        call = self._call
+        if call is not None:
+            self._recheck.set()
+            call.cancel()
 
     def offer(self, batch_id: int, records: list[bytes]) -> None:
         """The record bytes of a batch just queued; kept (bounded) so sending needs no read-back."""
@@ -134,7 +142,20 @@ class Uplink(Worker):
                 log.exception("uplink to %s crashed; restarting it", self._parent)
                 self._stop.wait(self._settings.retry.max_interval_s)
 
+    def _check_parent(self) -> None:
+        """The parent's certificate, as it presents it now, passes the trust store (revocation, CRL freshness)."""
+        if self._transport.insecure:
+            return
+        presented = self._transport.probe_certificates(self._parent, peer_id=self._parent_id)
+        try:
+            self._trust.peer(presented[0], intermediates=presented[1:])
+        except VerificationError as exc:
+            # retried like an outage: a renewed certificate or a fresh CRL lets the link come back by itself
+            raise PeerUnavailableError(f"the certificate of parent {self._parent_id} is refused: {exc}") from exc
+
     def _session(self) -> None:
+        self._recheck.clear()
+        self._check_parent()
         channel = self._transport.channel(self._parent, peer_id=self._parent_id)
         acked_any = False
         try:
@@ -161,6 +182,9 @@ class Uplink(Worker):
                 self._save_acks()
         except grpc.RpcError as exc:
             if self._stop.is_set():
+                return
+            if self._recheck.is_set():
+                log.info("new CRLs: reconnecting to %s to check its certificate again", self._parent)
                 return
             if acked_any and is_recoverable(exc):
                 # the link worked and then dropped: start over at once, with a fresh backoff
