@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
+from governance._regions import REGIONS
 from governance.codes import (
     INDUSTRY_CODES,
+    REGION_TABLE_VERSION,
     USCC_ALPHABET,
     USCC_CATEGORIES,
     check_id_number,
@@ -300,6 +302,22 @@ def test_region_names() -> None:
     assert region_name("330106") == "西湖区"
     assert region_name("330103") == "下城区"
     assert region_name("330199") is None
+
+
+def test_the_region_table_covers_the_country_and_its_history() -> None:
+    provinces = {e.code for e in REGIONS if region_level(e.code) == "province"}
+    assert len(provinces) == 34  # 31 provinces, Taiwan, Hong Kong, Macao
+    assert region_name("110101") == "东城区"
+    assert check_region_code("110103", date(2005, 1, 1)).ok  # 崇文区, merged into 东城区 in 2010
+    assert "until 2011-01-01" in check_region_code("110103", date(2015, 1, 1)).errors[0]
+    # one code, two names over time
+    assert [e.name for e in REGIONS if e.code == "330206"] == ["滨海区", "北仑区"]
+    assert check_region_code("330206", date(1986, 6, 1)).ok
+    assert not check_region_code("330206", date(1984, 6, 1)).ok
+    # exact dates where we have them; codes the upstream list lacks
+    assert check_region_code("330113", date(2021, 3, 11)).ok
+    assert not check_region_code("330113", date(2021, 3, 10)).ok
+    assert "python-stdnum" in REGION_TABLE_VERSION
 
 
 def test_counties_within_follows_the_2021_reorganisation() -> None:
