@@ -31,6 +31,7 @@ check: lint types test
 
 bench: $(STAMP)
 	$(BIN)/python bench/exchange.py
+	$(BIN)/python bench/er.py
 
 protos: $(STAMP)
 	$(BIN)/python proto/compile.py

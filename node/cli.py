@@ -177,6 +177,17 @@ def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument("--anchor", type=Path, required=True, help="root CA certificate (PEM) to trust")
 
 
+def _er_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dedup = sub.add_parser("dedup", help="cluster the records of a CSV file that describe the same entity")
+    dedup.add_argument("file", type=Path, metavar="FILE.csv")
+    link = sub.add_parser("link", help="pair the records of two CSV files that describe the same entity")
+    link.add_argument("left", type=Path, metavar="LEFT.csv")
+    link.add_argument("right", type=Path, metavar="RIGHT.csv")
+    for command, out in ((dedup, "CLUSTERS.csv"), (link, "PAIRS.csv")):
+        command.add_argument("--config", type=Path, required=True, metavar="ER.toml", help="what to compare and how")
+        command.add_argument("--out", type=Path, required=True, metavar=out, help="file to write")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jgnode", description="Gateway node of the Internet + Regulation exchange.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -184,11 +195,12 @@ def _parser() -> argparse.ArgumentParser:
     _node_commands(sub)
     _pki_commands(sub)
     _ops_commands(sub)
+    _er_commands(sub)
     return parser
 
 
 def _handlers() -> dict[str, Handler]:
-    from node import cli_commands, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
+    from node import cli_commands, cli_er, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
 
     return {
         "init": cli_commands.init,
@@ -203,6 +215,8 @@ def _handlers() -> dict[str, Handler]:
         "deadletter": cli_trust.deadletter,
         "audit": cli_trust.audit,
         "verify-proof": cli_trust.verify_proof,
+        "dedup": cli_er.dedup_command,
+        "link": cli_er.link_command,
     }
 
 
