@@ -32,6 +32,7 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/exchange.py
 	$(BIN)/python bench/er.py
+	$(BIN)/python bench/ingest.py
 
 protos: $(STAMP)
 	$(BIN)/python proto/compile.py
