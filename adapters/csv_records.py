@@ -40,7 +40,18 @@ from governance import (
     RegulatedObject,
 )
 
-__all__ = ["CHINA_TZ", "DATASET_TYPES", "CsvRow", "columns", "read_records", "to_row", "uid_column", "write_records"]
+__all__ = [
+    "CHINA_TZ",
+    "DATASET_TYPES",
+    "CsvRow",
+    "check_header",
+    "columns",
+    "read_records",
+    "rows_to_records",
+    "to_row",
+    "uid_column",
+    "write_records",
+]
 
 CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
 DATASET_TYPES: Final[dict[str, type]] = {
@@ -232,30 +243,42 @@ def _open_text(path: Path) -> TextIO:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
+def check_header(fieldnames: Iterable[str] | None, dataset: str, source: object) -> None:
+    """Raise ValueError when a file's columns lack ``dataset``'s uid column."""
+    uid_col = _UID_FIELD[DATASET_TYPES[dataset]]
+    if fieldnames is None or uid_col not in fieldnames:
+        raise ValueError(f"{source}: header has no {uid_col!r} column (a {dataset} file needs it)")
+
+
+def rows_to_records(rows: Iterable[tuple[int, dict[str, str]]], dataset: str) -> Iterator[CsvRow]:
+    """Records of ``(line, row)`` pairs in the column shape above; a bad row comes back with its error."""
+    cls = DATASET_TYPES[dataset]
+    uid_col = _UID_FIELD[cls]
+    for line, raw in rows:
+        op_code = raw.get("op", "i").strip().lower() or "i"
+        uid = raw.get(uid_col, "").strip()
+        if op_code not in {"i", "u", "d"}:
+            yield CsvRow(line, raw, "upsert", uid, None, f"op must be i, u or d, not {op_code!r}")
+        elif not uid:
+            yield CsvRow(line, raw, "upsert", uid, None, f"empty {uid_col}")
+        elif op_code == "d":
+            yield CsvRow(line, raw, "delete", uid, None)
+        else:
+            try:
+                yield CsvRow(line, raw, "upsert", uid, _build(cls, raw))
+            except (ValueError, TypeError) as exc:
+                yield CsvRow(line, raw, "upsert", uid, None, str(exc))
+
+
 def read_records(path: Path, dataset: str) -> Iterator[CsvRow]:
     """Rows of a CSV file of ``dataset``; a bad row comes back with its error, never dropped.
 
     Raises ValueError when the file's header lacks the uid column.
     """
-    cls = DATASET_TYPES[dataset]
-    uid_col = _UID_FIELD[cls]
     with _open_text(path) as handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames is None or uid_col not in reader.fieldnames:
-            raise ValueError(f"{path}: header has no {uid_col!r} column (a {dataset} file needs it)")
-        for parsed in reader:
-            line = reader.line_num
-            raw = {k: v for k, v in parsed.items() if k is not None and v is not None}
-            op_code = raw.get("op", "i").strip().lower() or "i"
-            uid = raw.get(uid_col, "").strip()
-            if op_code not in {"i", "u", "d"}:
-                yield CsvRow(line, raw, "upsert", uid, None, f"op must be i, u or d, not {op_code!r}")
-            elif not uid:
-                yield CsvRow(line, raw, "upsert", uid, None, f"empty {uid_col}")
-            elif op_code == "d":
-                yield CsvRow(line, raw, "delete", uid, None)
-            else:
-                try:
-                    yield CsvRow(line, raw, "upsert", uid, _build(cls, raw))
-                except (ValueError, TypeError) as exc:
-                    yield CsvRow(line, raw, "upsert", uid, None, str(exc))
+        check_header(reader.fieldnames, dataset, path)
+        rows = (
+            (reader.line_num, {k: v for k, v in parsed.items() if k is not None and v is not None}) for parsed in reader
+        )
+        yield from rows_to_records(rows, dataset)

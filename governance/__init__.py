@@ -16,7 +16,7 @@ from governance._records import (
     Penalty,
     RegulatedObject,
 )
-from governance._validate import validate
+from governance._validate import cross_field_problems, validate
 
 __all__ = [
     "COMPLAINT",
@@ -33,5 +33,6 @@ __all__ = [
     "Inspector",
     "Penalty",
     "RegulatedObject",
+    "cross_field_problems",
     "validate",
 ]

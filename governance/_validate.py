@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from governance._records import ActionHeader, Complaint, DatasetRecord, Inspection, Penalty, RegulatedObject
 from governance.codes import check_id_number, check_matter_code, check_uscc
 
-__all__ = ["validate"]
+__all__ = ["cross_field_problems", "validate"]
 
 _CST = timezone(timedelta(hours=8))
 _REGION = re.compile(r"^\d{6}$")
@@ -43,6 +43,10 @@ def _header(header: ActionHeader, action_day: date | None, problems: list[str]) 
     if not party.name:
         problems.append("counterparty has no name")
     _cert(party.cert_type, party.cert_number, "counterparty", problems)
+    _submitted_after(header, action_day, problems)
+
+
+def _submitted_after(header: ActionHeader, action_day: date | None, problems: list[str]) -> None:
     if action_day is not None:
         submitted = datetime.fromtimestamp(header.submitted_at_us / 1e6, _CST).date()
         if submitted < action_day:
@@ -54,6 +58,10 @@ def _inspection(record: Inspection, problems: list[str]) -> None:
         problems.append("action number longer than 50 characters")
     day = _date("action_date", record.action_date, problems)
     _header(record.header, day, problems)
+    _two_inspectors(record, problems)
+
+
+def _two_inspectors(record: Inspection, problems: list[str]) -> None:
     complete = [i for i in record.inspectors if i.name and i.cert_number]
     if len(complete) < 2:
         problems.append(f"an inspection needs at least two inspectors with certificate numbers, has {len(complete)}")
@@ -63,16 +71,22 @@ def _penalty(record: Penalty, problems: list[str]) -> None:
     filed = _date("filing_date", record.filing_date, problems)
     decided = _date("decision_date", record.decision_date, problems)
     _header(record.header, decided, problems)
-    if filed and decided and decided < filed:
-        problems.append(f"decision date {decided} before filing date {filed}")
-    if record.closing_date:
-        closed = _date("closing_date", record.closing_date, problems)
-        if filed and closed and closed <= filed:
-            problems.append(f"closing date {closed} not after filing date {filed}")
+    _penalty_dates(record, filed, decided, problems, problems)
     if not record.kinds:
         problems.append("penalty has no kind")
     if record.fine_fen < 0 or record.paid_fen < 0:
         problems.append("negative amount")
+
+
+def _penalty_dates(
+    record: Penalty, filed: date | None, decided: date | None, problems: list[str], unparsed: list[str]
+) -> None:
+    if filed and decided and decided < filed:
+        problems.append(f"decision date {decided} before filing date {filed}")
+    if record.closing_date:
+        closed = _date("closing_date", record.closing_date, unparsed)
+        if filed and closed and closed <= filed:
+            problems.append(f"closing date {closed} not after filing date {filed}")
 
 
 def _regulated_object(record: RegulatedObject, problems: list[str]) -> None:
@@ -93,6 +107,31 @@ def _complaint(record: Complaint, problems: list[str]) -> None:
         problems.append("complaint has no receipt time")
     if record.object_credit_code:
         _cert("uscc", record.object_credit_code, "object", problems)
+
+
+def cross_field_problems(record: DatasetRecord) -> list[str]:
+    """Only the cross-field rules of :func:`validate`, re-runnable on stored records.
+
+    Submission not before the action date (inspections, penalties); decision
+    not before filing and closing after filing (penalties); at least two
+    inspectors with certificate numbers (inspections). A date that does not
+    parse is a field problem, not a cross-field one: the rules that need it
+    are skipped.
+    """
+    problems: list[str] = []
+    unparsed: list[str] = []  # field problems, reported by validate(), not here
+    match record:
+        case Inspection():
+            _submitted_after(record.header, _date("action_date", record.action_date, unparsed), problems)
+            _two_inspectors(record, problems)
+        case Penalty():
+            filed = _date("filing_date", record.filing_date, unparsed)
+            decided = _date("decision_date", record.decision_date, unparsed)
+            _submitted_after(record.header, decided, problems)
+            _penalty_dates(record, filed, decided, problems, unparsed)
+        case _:
+            pass
+    return problems
 
 
 def validate(record: DatasetRecord) -> list[str]:

@@ -177,6 +177,32 @@ def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument("--anchor", type=Path, required=True, help="root CA certificate (PEM) to trust")
 
 
+def _quarantine_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    quarantine = sub.add_parser("quarantine", help="input refused on validation: fix and replay it").add_subparsers(
+        dest="quarantine_command", required=True, metavar="QUARANTINE_COMMAND"
+    )
+    listing = quarantine.add_parser("list", help="entries, oldest first")
+    listing.add_argument("--dataset", default="", choices=["", *DATASETS])
+    listing.add_argument("--kind", default="", choices=["", "ingest_row", "batch", "projection"])
+    listing.add_argument("--state", default="", choices=["", "open", "fixed", "replayed", "dismissed"])
+    listing.add_argument("--last", type=int, default=0, help="only the newest N")
+    show = quarantine.add_parser("show", help="an entry's raw input and every finding")
+    show.add_argument("ids", type=int, nargs="+", metavar="ID")
+    fix = quarantine.add_parser("fix", help="edit a held row and say what is still wrong")
+    fix.add_argument("id", type=int, metavar="ID")
+    fix.add_argument("--set", action="append", required=True, metavar="FIELD=VALUE", help="repeatable")
+    replay = quarantine.add_parser("replay", help="validate held rows again and store those that pass")
+    replay.add_argument("ids", type=int, nargs="*", metavar="ID")
+    replay.add_argument("--all", action="store_true", help="every open or fixed ingest row")
+    replay.add_argument("--dataset", default="", choices=["", *DATASETS], help="with --all: only this dataset")
+    dismiss = quarantine.add_parser("dismiss", help="give entries up, saying why")
+    dismiss.add_argument("ids", type=int, nargs="+", metavar="ID")
+    dismiss.add_argument("--reason", required=True)
+    counters = quarantine.add_parser("counters", help="records received per dataset and source; the invariant")
+    for command in (listing, show, fix, replay, dismiss, counters):
+        _config_arg(command)
+
+
 def _er_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dedup = sub.add_parser("dedup", help="cluster the records of a CSV file that describe the same entity")
     dedup.add_argument("file", type=Path, metavar="FILE.csv")
@@ -188,6 +214,30 @@ def _er_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         command.add_argument("--out", type=Path, required=True, metavar=out, help="file to write")
 
 
+def _collect_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    collect = sub.add_parser("collect", help="the collectors configured in [[collect]]").add_subparsers(
+        dest="collect_command", required=True, metavar="COLLECT_COMMAND"
+    )
+    run = collect.add_parser("run", help="run one collector now, in the foreground")
+    _config_arg(run)
+    run.add_argument("name", metavar="NAME")
+    run.add_argument("--no-progress", action="store_true", help="no progress line")
+    listing = collect.add_parser("list", help="configured collectors, their schedule and next run")
+    _config_arg(listing)
+
+
+def _quality_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    quality = sub.add_parser("quality", help="data quality per source, dataset and day").add_subparsers(
+        dest="quality_command", required=True, metavar="QUALITY_COMMAND"
+    )
+    report = quality.add_parser("report", help="completeness, validity, uniqueness, timeliness, consistency")
+    _config_arg(report)
+    report.add_argument("--since", metavar="DATE", help="first day (YYYY-MM-DD, China Standard Time)")
+    report.add_argument("--until", metavar="DATE", help="last day, inclusive")
+    report.add_argument("--dataset", default="", choices=["", *DATASETS])
+    report.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jgnode", description="Gateway node of the Internet + Regulation exchange.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -196,11 +246,14 @@ def _parser() -> argparse.ArgumentParser:
     _pki_commands(sub)
     _ops_commands(sub)
     _er_commands(sub)
+    _quarantine_commands(sub)
+    _collect_commands(sub)
+    _quality_commands(sub)
     return parser
 
 
 def _handlers() -> dict[str, Handler]:
-    from node import cli_commands, cli_er, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
+    from node import cli_collect, cli_commands, cli_er, cli_quality, cli_quarantine, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
 
     return {
         "init": cli_commands.init,
@@ -217,6 +270,9 @@ def _handlers() -> dict[str, Handler]:
         "verify-proof": cli_trust.verify_proof,
         "dedup": cli_er.dedup_command,
         "link": cli_er.link_command,
+        "quarantine": cli_quarantine.quarantine,
+        "collect": cli_collect.collect,
+        "quality": cli_quality.quality,
     }
 
 

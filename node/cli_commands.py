@@ -12,6 +12,7 @@ from google.protobuf.json_format import MessageToDict
 from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 
 from node.cli import print_json, require_file
+from node.cli_quarantine import summarise_intake
 from node.client import NodeClient
 from node.enroll import anchor_of, create_node, install_certificate, issue_from, publish_crl
 from node.errors import ConfigError, JgnodeError, NotFoundError
@@ -21,7 +22,7 @@ from node.runtime import run_until_signalled
 from node.serde import record_key, record_summary
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing
-from node.store import Store
+from node.store import IntakeCounters, Store
 from node.tables import render_table
 from node.trust import TrustStore, load_trust
 
@@ -136,6 +137,10 @@ def status(args: argparse.Namespace) -> int:
         f"batches refused from children {reply.batches_rejected}; callers refused {reply.callers_refused}; "
         f"unusable trust material from children {reply.trust_refused}"
     )
+    if reply.intake or not reply.intake_balanced:
+        print("\nintake (jgnode quarantine):")
+        problems = [reply.intake_problem] if not reply.intake_balanced else []
+        print("\n".join(summarise_intake([_intake(i) for i in reply.intake], problems, per_source=False)))
     if reply.children:
         print("\nchildren:")
         print(
@@ -166,6 +171,12 @@ def status(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _intake(item: admin_pb2.IntakeStatus) -> IntakeCounters:
+    return IntakeCounters(
+        item.dataset, "", item.received, item.accepted, item.duplicates, item.quarantined, item.dismissed
+    )
 
 
 def ingest(args: argparse.Namespace) -> int:

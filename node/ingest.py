@@ -17,9 +17,21 @@ from node.errors import BackpressureError, IngestError
 from node.serde import OP_DELETE, OP_UPSERT, encode_record, pack_payload
 from node.store import BacklogGuard, NewRecord, Store
 
-__all__ = ["IngestReport", "event_time_us", "ingest_file", "ingest_records"]
+__all__ = [
+    "API_SOURCE",
+    "IngestReport",
+    "event_time_us",
+    "ingest_file",
+    "ingest_records",
+    "ingest_rows",
+    "record_encoder",
+    "row_problems",
+    "same_content",
+    "to_new_record",
+]
 
 CHUNK = 2000
+API_SOURCE = "api"  # intake counter source of records stored through ingest_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +71,9 @@ def event_time_us(record: DatasetRecord) -> int:
             return _now_us()
 
 
-def _encoder(origin: str, dataset: str) -> Callable[[str, int, int, NewRecord], bytes]:
+def record_encoder(origin: str, dataset: str) -> Callable[[str, int, int, NewRecord], bytes]:
+    """How the store turns a new record of ``origin`` into record bytes."""
+
     def encode(uid: str, version: int, seq: int, record: NewRecord) -> bytes:
         return encode_record(
             origin=origin,
@@ -75,7 +89,8 @@ def _encoder(origin: str, dataset: str) -> Callable[[str, int, int, NewRecord], 
     return encode
 
 
-def _same_content(body: bytes, record: NewRecord) -> bool:
+def same_content(body: bytes, record: NewRecord) -> bool:
+    """Whether held record bytes say what ``record`` says (an exact duplicate)."""
     held = exchange_pb2.Record.FromString(body)
     payload = held.payload.SerializeToString() if held.HasField("payload") else b""
     return held.op == record.op and payload == record.payload
@@ -85,16 +100,26 @@ def ingest_records(
     store: Store, dataset: str, records: Sequence[DatasetRecord | tuple[str, None]], *, now_us: int | None = None
 ) -> tuple[int, int, int, int]:
     """Store records of this node (a (uid, None) pair is a delete); returns (stored, duplicates, first, last)."""
-    new = []
-    for item in records:
-        if isinstance(item, tuple):
-            new.append(NewRecord(item[0], OP_DELETE, now_us or _now_us(), b""))
-        else:
-            new.append(NewRecord(item.uid, OP_UPSERT, event_time_us(item), pack_payload(item), item))
-    result = store.append_own(
-        dataset, new, encode=_encoder(store.node_id, dataset), same=_same_content, now_us=now_us or _now_us()
+    now = now_us or _now_us()
+    new = [to_new_record(item, now_us=now) for item in records]
+    result = store.take_in(
+        dataset, API_SOURCE, new, [], encode=record_encoder(store.node_id, dataset), same=same_content, now_us=now
     )
     return result.appended, result.duplicates, result.first_seq, result.last_seq
+
+
+def to_new_record(item: DatasetRecord | tuple[str, None], *, now_us: int) -> NewRecord:
+    """A record (or a (uid, None) delete, dated ``now_us``) as the store takes it."""
+    if isinstance(item, tuple):
+        return NewRecord(item[0], OP_DELETE, now_us, b"")
+    return NewRecord(item.uid, OP_UPSERT, event_time_us(item), pack_payload(item), item)
+
+
+def row_problems(row: CsvRow) -> list[str]:
+    """Every reason a read row may not be stored (empty when it may)."""
+    if row.error:
+        return [row.error]
+    return validate(row.record) if row.record else []
 
 
 def _chunks(rows: Iterable[CsvRow], size: int) -> Iterable[list[CsvRow]]:
@@ -125,28 +150,50 @@ def ingest_file(
         raise IngestError(f"unknown dataset {dataset!r}; known: {', '.join(sorted(DATASET_TYPES))}")
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    rows = stored = duplicates = quarantined = 0
+    return ingest_rows(
+        store, read_records(path, dataset), dataset=dataset, source=str(path), progress=progress, guard=guard
+    )
+
+
+def ingest_rows(
+    store: Store,
+    rows: Iterable[CsvRow],
+    *,
+    dataset: str,
+    source: str,
+    progress: Callable[[int], object] | None = None,
+    guard: BacklogGuard | None = None,
+) -> IngestReport:
+    """Store the rows of one input (``source``, a file name) in chunks; bad rows go to quarantine.
+
+    The one validation path of every row-shaped input (CSV files, drop-folder
+    collectors). A ValueError from reading ``rows`` (the input as a whole is
+    unreadable) becomes IngestError; rows stored before it stay stored.
+    """
+    rows_done = stored = duplicates = quarantined = 0
     first = last = 0
     try:
-        for chunk in _chunks(read_records(path, dataset), CHUNK):
+        for chunk in _chunks(rows, CHUNK):
             full = guard(len(chunk)) if guard is not None else ""
             if full:
                 raise BackpressureError(
-                    f"{full}; {path}: {rows} rows done ({stored} stored), the rest not read: ingest it again later"
+                    f"{full}; {source}: {rows_done} rows done ({stored} stored), the rest not read: "
+                    "ingest it again later"
                 )
-            good: list[DatasetRecord | tuple[str, None]] = []
-            bad: list[tuple[str, str, str, str, bytes]] = []
-            for row in chunk:
-                problems = [row.error] if row.error else validate(row.record) if row.record else []
-                if problems:
-                    raw = json.dumps(row.raw, ensure_ascii=False).encode()
-                    bad.append(("ingest_row", f"{path}:{row.line}", dataset, "; ".join(problems), raw))
-                else:
-                    good.append(row.record if row.record else (row.uid, None))
             now = _now_us()
-            store.quarantine_many(bad, now_us=now)
-            added, dups, lo, hi = ingest_records(store, dataset, good, now_us=now)
-            rows += len(chunk)
+            good: list[NewRecord] = []
+            bad: list[tuple[str, list[str], bytes]] = []
+            for row in chunk:
+                problems = row_problems(row)
+                if problems:
+                    bad.append((f"{source}:{row.line}", problems, json.dumps(row.raw, ensure_ascii=False).encode()))
+                else:
+                    good.append(to_new_record(row.record if row.record else (row.uid, None), now_us=now))
+            # stored, quarantined and counted in one transaction: the intake invariant holds at every commit
+            encode = record_encoder(store.node_id, dataset)
+            result = store.take_in(dataset, source, good, bad, encode=encode, same=same_content, now_us=now)
+            added, dups, lo, hi = result.appended, result.duplicates, result.first_seq, result.last_seq
+            rows_done += len(chunk)
             stored += added
             duplicates += dups
             quarantined += len(bad)
@@ -155,23 +202,9 @@ def ingest_file(
             if progress:
                 progress(len(chunk))
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise IngestError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except ValueError as exc:
         raise IngestError(str(exc)) from exc
-    store.audit(
-        [
-            (
-                "ingested",
-                str(path),
-                {
-                    "dataset": dataset,
-                    "rows": rows,
-                    "stored": stored,
-                    "duplicates": duplicates,
-                    "quarantined": quarantined,
-                },
-            )
-        ],
-        now_us=_now_us(),
-    )
-    return IngestReport(rows, stored, duplicates, quarantined, first, last)
+    counts = {"rows": rows_done, "stored": stored, "duplicates": duplicates, "quarantined": quarantined}
+    store.audit([("ingested", source, {"dataset": dataset, **counts})], now_us=_now_us())
+    return IngestReport(rows_done, stored, duplicates, quarantined, first, last)

@@ -1,4 +1,4 @@
-"""A node process: store, gRPC server, sealer, uplink, projector and trust keeper wired together."""
+"""A node process: store, gRPC server, sealer, uplink, projector, trust keeper and collectors wired together."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from node.client import ADDRESS_FILE
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import Transport, make_server
 from node.projector import Projector
+from node.scheduler import CollectScheduler
 from node.servicers import AdminServicer, ExchangeServicer, TrustServicer, exchange_handler, identify_caller
 from node.settings import NodeSettings
 from node.signing import Signer
@@ -76,6 +77,7 @@ class Node:
             on_applied=self._applied,
             backlog=self.store.backlog_guard(settings.limits),
         )
+        self.collectors = CollectScheduler(settings, self.store, on_stored=self.sealer.wake)
         self.keeper = TrustKeeper(
             settings=settings,
             trust=self.trust,
@@ -171,6 +173,7 @@ class Node:
             self.uplink.start()
         self.keeper.start()
         self.keeper.refresh()
+        self.collectors.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _write_atomically(self.settings.data_dir / ADDRESS_FILE, self.address + "\n")
@@ -188,6 +191,7 @@ class Node:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace_s).wait()
         self.receiver.stop()
+        self.collectors.stop()
         self.keeper.stop()
         if self.uplink is not None:
             self.uplink.stop()

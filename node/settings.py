@@ -17,14 +17,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from node.collect_settings import CollectorSettings
 from node.errors import ConfigError
 
-__all__ = ["Limits", "NodeSettings", "RetrySettings", "Tier", "TlsSettings", "load_settings", "region_tier"]
+__all__ = [
+    "CollectorSettings",
+    "Limits",
+    "NodeSettings",
+    "RetrySettings",
+    "Tier",
+    "TlsSettings",
+    "load_settings",
+    "region_tier",
+]
 
 Tier = Literal["county", "city", "province", "national"]
 NODE_ID = re.compile(r"^(?P<region>\d{6})(-[0-9A-Za-z]{1,20})?$")
 _PATH_FIELDS = ("data_dir", "signing_key", "trust_dir")
 _TLS_PATH_FIELDS = ("cert", "key", "ca", "crl_dir")
+_COLLECT_PATH_FIELDS = ("folder", "done_folder", "failed_folder")
 
 
 def _resolve_paths(data: dict[str, Any], names: tuple[str, ...], base: Path) -> None:
@@ -125,6 +136,8 @@ class NodeSettings(BaseSettings):
     """Reconnect policy towards the parent."""
     tls: TlsSettings = TlsSettings()
     """Transport security and PKI files."""
+    collect: tuple[CollectorSettings, ...] = ()
+    """Collection adapters (``[[collect]]`` tables), run on their schedules while the node runs."""
 
     @field_validator("node_id")
     @classmethod
@@ -137,6 +150,14 @@ class NodeSettings(BaseSettings):
     def _tier_matches_region(self) -> NodeSettings:
         if self.tier != "national" and region_tier(self.region_code) != self.tier:
             raise ValueError(f"node {self.node_id} is a {region_tier(self.region_code)} code, not a {self.tier}")
+        return self
+
+    @model_validator(mode="after")
+    def _collector_names_unique(self) -> NodeSettings:
+        names = [c.name for c in self.collect]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"collector names must be unique: {', '.join(doubled)}")
         return self
 
     @property
@@ -230,6 +251,9 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         _resolve_paths(data, _PATH_FIELDS, path.parent)
         if isinstance(data.get("tls"), dict):
             _resolve_paths(data["tls"], _TLS_PATH_FIELDS, path.parent)
+        for collector in data.get("collect", []) if isinstance(data.get("collect"), list) else []:
+            if isinstance(collector, dict):
+                _resolve_paths(collector, _COLLECT_PATH_FIELDS, path.parent)
         return data
 
 

@@ -20,6 +20,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
     counters = node.store.status()
     backlog = node.store.outbox_backlog()
     trust = node.trust.status()
+    intake_problems = node.store.intake_check()
     own = [s for s in counters.streams if s.key.origin == settings.node_id]
     held = sum(s.records for s in counters.streams)
     own_records = sum(s.records for s in own)
@@ -80,4 +81,20 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
             for s in counters.streams
         ],
         children=children,
+        intake=_intake(node),
+        intake_balanced=not intake_problems,
+        intake_problem="; ".join(intake_problems),
     )
+
+
+def _intake(node: Node) -> list[admin_pb2.IntakeStatus]:
+    """Intake counters summed over sources, per dataset."""
+    per_dataset: dict[str, admin_pb2.IntakeStatus] = {}
+    for c in node.store.intake_counters():
+        item = per_dataset.setdefault(c.dataset, admin_pb2.IntakeStatus(dataset=c.dataset))
+        item.received += c.received
+        item.accepted += c.accepted
+        item.duplicates += c.duplicates
+        item.quarantined += c.quarantined
+        item.dismissed += c.dismissed
+    return [per_dataset[d] for d in sorted(per_dataset)]

@@ -1,5 +1,6 @@
 """The node's database: exchange tables, thematic tables and their queries."""
 
+from node.store._quarantine import IntakeCounters, QuarantineEntry, source_of
 from node.store._queries import ChildCounters, ProvenanceData, StoreStatus, StreamCounters
 from node.store._store import Store
 from node.store._types import (
@@ -21,12 +22,15 @@ __all__ = [
     "BatchData",
     "ChildCounters",
     "DeadLetter",
+    "IntakeCounters",
     "NewRecord",
     "OutboxBacklog",
     "PendingBatch",
     "ProvenanceData",
+    "QuarantineEntry",
     "Store",
     "StoreStatus",
     "StreamCounters",
     "StreamKey",
+    "source_of",
 ]

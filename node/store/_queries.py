@@ -98,7 +98,8 @@ def status(conn: Connection) -> StoreStatus:
             select(CHILD.c.node_id, CHILD.c.records_received, CHILD.c.batches_received, CHILD.c.last_batch_at_us)
         )
     ]
-    quarantined = conn.execute(select(func.count()).select_from(QUARANTINE)).scalar_one()
+    held = QUARANTINE.c.state.in_(["open", "fixed"])  # replayed and dismissed entries are kept, no longer held
+    quarantined = conn.execute(select(func.count()).select_from(QUARANTINE).where(held)).scalar_one()
     first, last = conn.execute(
         select(
             func.coalesce(func.min(BATCH.c.received_at_us), 0),

@@ -4,7 +4,7 @@ Exchange tables hold what travels: ``stream`` (per origin and dataset sequence
 state), ``record`` (every record version held, as the exact bytes its origin
 signed), ``batch`` (signed headers and hop signatures: the
 provenance of every record), ``outbox`` (batches owed to the parent),
-``child_link`` and ``quarantine``. Thematic tables (``regulated_object``,
+``child_link``, ``quarantine`` and ``intake_counter``. Thematic tables (``regulated_object``,
 ``inspection``) are projections of the records, rebuilt from them.
 """
 
@@ -20,6 +20,7 @@ __all__ = [
     "BATCH",
     "CHILD",
     "INSPECTION",
+    "INTAKE_COUNTER",
     "META",
     "OUTBOX",
     "QUARANTINE",
@@ -32,6 +33,7 @@ __all__ = [
     "BatchRow",
     "ChildLink",
     "InspectionRow",
+    "IntakeCounterRow",
     "Meta",
     "OutboxRow",
     "QuarantineRow",
@@ -41,7 +43,7 @@ __all__ = [
     "StreamRow",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: quarantine findings/state/outcome, intake_counter (see _migrate)
 
 
 def _big(**kwargs: Any) -> Any:
@@ -159,9 +161,33 @@ class QuarantineRow(SQLModel, table=True):
     kind: str  # "ingest_row" | "batch" | "projection"
     source: str  # file:line, child node id, or origin/dataset/seq
     dataset: str = ""
-    reason: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))  # every finding, joined with "; "
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at_us: int = _big()
+    findings: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON list
+    state: str = Field(default="open", sa_column=Column(String, nullable=False, server_default="open"))
+    outcome: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # after replay
+    updated_at_us: int = _big(default=0, server_default="0")
+
+
+class IntakeCounterRow(SQLModel, table=True):
+    """Records taken in per dataset and source, and what became of them (see ``_quarantine``).
+
+    received = accepted + duplicates + quarantined + dismissed holds per row:
+    every change moves a record between the right-hand terms in one transaction
+    with the write it counts.
+    """
+
+    __tablename__: ClassVar[str] = "intake_counter"
+
+    dataset: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)  # the file ingested, or "api"
+    received: int = _big(default=0)
+    accepted: int = _big(default=0)  # stored as a new record version
+    duplicates: int = _big(default=0)  # same content as the version held: dropped, counted
+    quarantined: int = _big(default=0)  # held in quarantine, open or fixed
+    dismissed: int = _big(default=0)  # quarantined, then given up by an operator
+    updated_at_us: int = _big(default=0)
 
 
 class AuditRow(SQLModel, table=True):
@@ -243,4 +269,5 @@ QUARANTINE = QuarantineRow.__table__  # type: ignore[attr-defined]
 META = Meta.__table__  # type: ignore[attr-defined]
 REGULATED_OBJECT = RegulatedObjectRow.__table__  # type: ignore[attr-defined]
 INSPECTION = InspectionRow.__table__  # type: ignore[attr-defined]
+INTAKE_COUNTER = IntakeCounterRow.__table__  # type: ignore[attr-defined]
 AUDIT = AuditRow.__table__  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ paths insert with :class:`BulkInsert`.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,8 +22,9 @@ from sqlmodel import SQLModel
 
 from node.errors import ConfigError, StoreError
 from node.settings import Limits
-from node.store import _audit, _projection, _queries
+from node.store import _audit, _migrate, _projection, _quarantine, _queries
 from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, RawQuery, make_engine
+from node.store._quarantine import IntakeCounters, QuarantineEntry
 from node.store._queries import ProvenanceData, StoreStatus
 from node.store._schema import (
     AUDIT,
@@ -125,10 +127,16 @@ class Store:
                 return
         if facts.get("node_id") != self.node_id:
             raise ConfigError(f"database belongs to node {facts.get('node_id')}, not {self.node_id}")
-        if facts.get("schema_version") != str(SCHEMA_VERSION):
+        if facts.get("schema_version") != str(SCHEMA_VERSION) and not self._upgrade(facts.get("schema_version")):
             raise ConfigError(
                 f"database schema version {facts.get('schema_version')} is not {SCHEMA_VERSION}: migrate it first"
             )
+
+    def _upgrade(self, found: str | None) -> bool:
+        if found is None or not found.isdigit():
+            return False
+        with self.write() as conn:
+            return _migrate.upgrade(conn, int(found), SCHEMA_VERSION, now_us=time.time_ns() // 1000)
 
     # -- transactions --------------------------------------------------------
 
@@ -188,47 +196,59 @@ class Store:
         not stored again. A changed record becomes the next version of its uid.
         """
         with self.write() as conn:
-            stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
-            latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
-            rows: list[tuple[int, str, int, bytes]] = []  # seq, uid, version, record bytes
-            seq = stream.applied_seq
-            duplicates = 0
-            projected: dict[tuple[str, int], Any] = {}
-            for record in records:
-                held = latest.get(record.uid)
-                if held is not None and same(held[1], record):
-                    duplicates += 1
-                    continue
-                seq += 1
-                version = held[0] + 1 if held else 1
-                body = encode(record.uid, version, seq, record)
-                latest[record.uid] = (version, body)
-                projected[(record.uid, version)] = record.record
-                rows.append((seq, record.uid, version, body))
-            self._insert_records.run(conn, [(stream.id, seq, body) for seq, _uid, _version, body in rows])
-            self._insert_keys.run(conn, [(stream.id, uid, version, seq) for seq, uid, version, _body in rows])
-            if rows:
-                # project at once when the thematic table is up to date: the objects are in hand
-                caught_up = stream.projected_seq == stream.applied_seq
-                if caught_up:
-                    _projection.upsert_thematic(
-                        self.engine,
-                        conn,
-                        origin=self.node_id,
-                        dataset=dataset,
-                        rows=[(s, uid, v, projected[(uid, v)]) for s, uid, v, _body in rows],
-                    )
-                conn.execute(
-                    update(STREAM)
-                    .where(STREAM.c.id == stream.id)
-                    .values(
-                        applied_seq=seq,
-                        projected_seq=seq if caught_up else stream.projected_seq,
-                        records=STREAM.c.records + len(rows),
-                        updated_at_us=now_us,
-                        unsealed_since_us=stream.unsealed_since_us or now_us,
-                    )
+            return self._append_own(conn, dataset, records, encode=encode, same=same, now_us=now_us)
+
+    def _append_own(
+        self,
+        conn: Connection,
+        dataset: str,
+        records: Sequence[NewRecord],
+        *,
+        encode: Encoder,
+        same: SameContent,
+        now_us: int,
+    ) -> AppendResult:
+        stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
+        latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
+        rows: list[tuple[int, str, int, bytes]] = []  # seq, uid, version, record bytes
+        seq = stream.applied_seq
+        duplicates = 0
+        projected: dict[tuple[str, int], Any] = {}
+        for record in records:
+            held = latest.get(record.uid)
+            if held is not None and same(held[1], record):
+                duplicates += 1
+                continue
+            seq += 1
+            version = held[0] + 1 if held else 1
+            body = encode(record.uid, version, seq, record)
+            latest[record.uid] = (version, body)
+            projected[(record.uid, version)] = record.record
+            rows.append((seq, record.uid, version, body))
+        self._insert_records.run(conn, [(stream.id, seq, body) for seq, _uid, _version, body in rows])
+        self._insert_keys.run(conn, [(stream.id, uid, version, seq) for seq, uid, version, _body in rows])
+        if rows:
+            # project at once when the thematic table is up to date: the objects are in hand
+            caught_up = stream.projected_seq == stream.applied_seq
+            if caught_up:
+                _projection.upsert_thematic(
+                    self.engine,
+                    conn,
+                    origin=self.node_id,
+                    dataset=dataset,
+                    rows=[(s, uid, v, projected[(uid, v)]) for s, uid, v, _body in rows],
                 )
+            conn.execute(
+                update(STREAM)
+                .where(STREAM.c.id == stream.id)
+                .values(
+                    applied_seq=seq,
+                    projected_seq=seq if caught_up else stream.projected_seq,
+                    records=STREAM.c.records + len(rows),
+                    updated_at_us=now_us,
+                    unsealed_since_us=stream.unsealed_since_us or now_us,
+                )
+            )
         return AppendResult(len(rows), duplicates, stream.applied_seq + 1, seq)
 
     def _latest_versions(self, conn: Connection, stream_id: int, uids: set[str]) -> dict[str, tuple[int, bytes]]:
@@ -687,6 +707,169 @@ class Store:
                 now_us=now_us,
             )
 
+    def take_in(
+        self,
+        dataset: str,
+        source: str,
+        records: Sequence[NewRecord],
+        refused: Sequence[tuple[str, Sequence[str], bytes]],
+        *,
+        encode: Encoder,
+        same: SameContent,
+        now_us: int,
+    ) -> AppendResult:
+        """Store good records, quarantine refused rows (source, findings, raw) and count both, in one transaction.
+
+        The intake counters of (dataset, source) move with the writes they count
+        (see ``_quarantine``); refused rows are kept whole as kind "ingest_row".
+        """
+        with self.write() as conn:
+            result = self._append_own(conn, dataset, records, encode=encode, same=same, now_us=now_us)
+            entries = [(_quarantine.COUNTED_KIND, s, dataset, "; ".join(f), raw) for s, f, raw in refused]
+            _quarantine.insert(conn, entries, now_us, [f for _s, f, _raw in refused])
+            _audit.append(
+                conn,
+                [("refused", s, {"kind": k, "dataset": d, "reason": r}) for k, s, d, r, _ in entries],
+                now_us=now_us,
+            )
+            _quarantine.bump(
+                conn,
+                dataset,
+                source,
+                now_us,
+                received=len(records) + len(refused),
+                accepted=result.appended,
+                duplicates=result.duplicates,
+                quarantined=len(refused),
+            )
+        return result
+
+    def quarantined(
+        self, *, ids: Sequence[int] = (), dataset: str = "", kind: str = "", state: str = "", last: int = 0
+    ) -> list[QuarantineEntry]:
+        """Quarantine entries matching every filter given, oldest first (the newest ``last`` when set)."""
+        with self.read() as conn:
+            return _quarantine.entries(conn, ids=ids, dataset=dataset, kind=kind, state=state, last=last)
+
+    def amend_quarantined(
+        self, entry: QuarantineEntry, raw: bytes, findings: Sequence[str], *, changes: dict[str, Any], now_us: int
+    ) -> None:
+        """Replace a held entry's raw input (an operator's fix) and its findings; "fixed" once none remain."""
+        with self.write() as conn:
+            self._still_held(conn, entry)
+            self._set_entry(
+                conn, entry.id, raw=raw, findings=findings, state="fixed" if not findings else "open", now_us=now_us
+            )
+            _audit.append(conn, [("quarantine_fixed", f"quarantine {entry.id}", changes)], now_us=now_us)
+
+    def replay_quarantined(
+        self,
+        entry: QuarantineEntry,
+        record: NewRecord | None,
+        findings: Sequence[str],
+        *,
+        encode: Encoder,
+        same: SameContent,
+        now_us: int,
+    ) -> str:
+        """Store a held ``ingest_row`` entry's record, or (None) keep it with the new findings; returns its outcome.
+
+        Stored or dropped as an exact duplicate, the entry leaves the
+        ``quarantined`` counter for ``accepted`` or ``duplicates`` in the same
+        transaction; a replayed entry cannot be replayed again.
+        """
+        subject = f"quarantine {entry.id}"
+        with self.write() as conn:
+            self._still_held(conn, entry)
+            if record is None or findings:
+                self._set_entry(
+                    conn,
+                    entry.id,
+                    raw=entry.raw,
+                    findings=findings,
+                    state="open",
+                    now_us=now_us,
+                    outcome="replay refused",
+                )
+                _audit.append(conn, [("replay_refused", subject, {"reasons": list(findings)})], now_us=now_us)
+                return f"still quarantined: {'; '.join(findings)}"
+            result = self._append_own(conn, entry.dataset, [record], encode=encode, same=same, now_us=now_us)
+            outcome = (
+                f"stored as {self.node_id}/{entry.dataset} seq {result.first_seq}"
+                if result.appended
+                else "exact duplicate of the version held: dropped, counted"
+            )
+            self._set_entry(
+                conn, entry.id, raw=entry.raw, findings=(), state="replayed", now_us=now_us, outcome=outcome
+            )
+            _quarantine.bump(
+                conn,
+                entry.dataset,
+                _quarantine.source_of(entry.source),
+                now_us,
+                quarantined=-1,
+                accepted=result.appended,
+                duplicates=result.duplicates,
+            )
+            _audit.append(conn, [("replayed", subject, {"dataset": entry.dataset, "outcome": outcome})], now_us=now_us)
+        return outcome
+
+    def dismiss_quarantined(self, entry: QuarantineEntry, reason: str, *, now_us: int) -> None:
+        """Give up a held entry, saying why; a counted row moves from ``quarantined`` to ``dismissed``."""
+        with self.write() as conn:
+            self._still_held(conn, entry)
+            conn.execute(
+                update(QUARANTINE)
+                .where(QUARANTINE.c.id == entry.id)
+                .values(state="dismissed", outcome=f"dismissed: {reason}", updated_at_us=now_us)
+            )
+            if entry.kind == _quarantine.COUNTED_KIND:
+                source = _quarantine.source_of(entry.source)
+                _quarantine.bump(conn, entry.dataset, source, now_us, quarantined=-1, dismissed=1)
+            _audit.append(conn, [("dismissed", f"quarantine {entry.id}", {"reason": reason})], now_us=now_us)
+
+    def intake_counters(self) -> list[IntakeCounters]:
+        """Records received per dataset and source, and what became of them."""
+        with self.read() as conn:
+            return _quarantine.counters(conn)
+
+    def intake_check(self) -> list[str]:
+        """Where the intake invariant fails, in one snapshot (empty when it holds)."""
+        with self.read() as conn:
+            return _quarantine.check(conn)
+
+    def _still_held(self, conn: Connection, entry: QuarantineEntry) -> None:
+        """Refuse to act on an entry that changed since it was read, or that is no longer held."""
+        now = _quarantine.entries(conn, ids=[entry.id])
+        if not now or now[0].raw != entry.raw or now[0].state != entry.state:
+            raise StoreError(f"quarantine entry {entry.id} changed meanwhile; look at it again")
+        if entry.state not in _quarantine.HELD_STATES:
+            raise ConfigError(f"quarantine entry {entry.id} is {entry.state}: {entry.outcome}")
+
+    def _set_entry(
+        self,
+        conn: Connection,
+        entry_id: int,
+        *,
+        raw: bytes,
+        findings: Sequence[str],
+        state: str,
+        now_us: int,
+        outcome: str = "",
+    ) -> None:
+        conn.execute(
+            update(QUARANTINE)
+            .where(QUARANTINE.c.id == entry_id)
+            .values(
+                raw=raw,
+                findings=json.dumps(list(findings), ensure_ascii=False),
+                reason="; ".join(findings),
+                state=state,
+                outcome=outcome,
+                updated_at_us=now_us,
+            )
+        )
+
     # -- audit log -----------------------------------------------------------
 
     def audit(self, entries: Sequence[tuple[str, str, dict[str, Any]]], *, now_us: int) -> None:
@@ -813,11 +996,4 @@ def _subject(batch: BatchData) -> str:
 
 
 def _insert_quarantine(conn: Connection, entries: Sequence[tuple[str, str, str, str, bytes]], now_us: int) -> None:
-    if entries:
-        conn.execute(
-            QUARANTINE.insert(),
-            [
-                {"kind": k, "source": s, "dataset": d, "reason": r, "raw": raw, "created_at_us": now_us}
-                for k, s, d, r, raw in entries
-            ],
-        )
+    _quarantine.insert(conn, entries, now_us)

@@ -43,8 +43,24 @@ class ChildStatus(_message.Message):
     lag_seconds: float
     def __init__(self, node_id: _Optional[str] = ..., connected: _Optional[bool] = ..., records_received: _Optional[int] = ..., last_batch_at_us: _Optional[int] = ..., reported_pending_records: _Optional[int] = ..., lag_seconds: _Optional[float] = ...) -> None: ...
 
+class IntakeStatus(_message.Message):
+    __slots__ = ("dataset", "received", "accepted", "duplicates", "quarantined", "dismissed")
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    QUARANTINED_FIELD_NUMBER: _ClassVar[int]
+    DISMISSED_FIELD_NUMBER: _ClassVar[int]
+    dataset: str
+    received: int
+    accepted: int
+    duplicates: int
+    quarantined: int
+    dismissed: int
+    def __init__(self, dataset: _Optional[str] = ..., received: _Optional[int] = ..., accepted: _Optional[int] = ..., duplicates: _Optional[int] = ..., quarantined: _Optional[int] = ..., dismissed: _Optional[int] = ...) -> None: ...
+
 class NodeStatus(_message.Message):
-    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused")
+    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused", "intake", "intake_balanced", "intake_problem")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +89,9 @@ class NodeStatus(_message.Message):
     TRUST_ALARM_FIELD_NUMBER: _ClassVar[int]
     CALLERS_REFUSED_FIELD_NUMBER: _ClassVar[int]
     TRUST_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    INTAKE_FIELD_NUMBER: _ClassVar[int]
+    INTAKE_BALANCED_FIELD_NUMBER: _ClassVar[int]
+    INTAKE_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     tier: str
     parent_address: str
@@ -101,7 +120,10 @@ class NodeStatus(_message.Message):
     trust_alarm: str
     callers_refused: int
     trust_refused: int
-    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ...) -> None: ...
+    intake: _containers.RepeatedCompositeFieldContainer[IntakeStatus]
+    intake_balanced: bool
+    intake_problem: str
+    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ..., intake: _Optional[_Iterable[_Union[IntakeStatus, _Mapping]]] = ..., intake_balanced: _Optional[bool] = ..., intake_problem: _Optional[str] = ...) -> None: ...
 
 class GetProvenanceRequest(_message.Message):
     __slots__ = ("uid", "dataset", "origin", "version")
