@@ -252,7 +252,8 @@ def check_id_number(number: str, *, today: date | None = None) -> CodeCheck:
 
     Returns:
         Errors for a wrong length, non-digit parts, an impossible or future birth
-        date, or a wrong check digit.
+        date, or a wrong check digit; a warning when the birthplace is no GB/T 2260
+        code of any year (numbers keep the code in force when they were issued).
     """
     if len(number) != 18:
         return CodeCheck(errors=(f"ID number must be 18 characters, got {len(number)}",))
@@ -270,7 +271,10 @@ def check_id_number(number: str, *, today: date | None = None) -> CodeCheck:
         expected = id_check_digit(number[:17])
         if number[17] != expected:
             errors.append(f"check digit is {number[17]!r}, expected {expected!r}")
-    return CodeCheck(errors=tuple(errors))
+    warnings: tuple[str, ...] = ()
+    if not errors and number[:6] not in _REGIONS_BY_CODE:
+        warnings = (f"birthplace {number[:6]} is not a GB/T 2260 code of any year ({REGION_TABLE_VERSION})",)
+    return CodeCheck(errors=tuple(errors), warnings=warnings)
 
 
 def _birth_date_error(text: str, today: date) -> str | None:
