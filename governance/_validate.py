@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from governance._records import ActionHeader, Complaint, DatasetRecord, Inspection, Penalty, RegulatedObject
-from governance.codes import check_id_number, check_matter_code, check_uscc
+from governance.codes import check_id_number, check_impl_list_code, check_matter_code, check_region_code, check_uscc
 
 __all__ = ["cross_field_problems", "validate"]
 
@@ -35,8 +35,15 @@ def _cert(nature_type: str, number: str, where: str, problems: list[str]) -> Non
 
 def _header(header: ActionHeader, action_day: date | None, problems: list[str]) -> None:
     problems.extend(f"matter code {header.matter_code!r}: {e}" for e in check_matter_code(header.matter_code).errors)
+    if header.impl_list_code:
+        problems.extend(
+            f"implementation-list code {header.impl_list_code!r}: {e}"
+            for e in check_impl_list_code(header.impl_list_code, agency_credit_code=header.agency_credit_code).errors
+        )
     if not _REGION.match(header.region_code):
         problems.append(f"region code {header.region_code!r} is not 6 digits")
+    elif action_day is not None:
+        problems.extend(check_region_code(header.region_code, action_day).errors)
     if header.agency_credit_code:
         _cert("uscc", header.agency_credit_code, "agency", problems)
     party = header.counterparty

@@ -28,6 +28,7 @@ __all__ = [
     "USCC_CATEGORIES",
     "CodeCheck",
     "check_id_number",
+    "check_impl_list_code",
     "check_industry_code",
     "check_matter_code",
     "check_region_code",
@@ -472,3 +473,21 @@ def check_matter_code(code: str) -> CodeCheck:
     if _is_digits(code, 14):
         return CodeCheck()
     return CodeCheck(errors=(f"matter code must be exactly 14 digits, got {code!r}",))
+
+
+def check_impl_list_code(code: str, *, agency_credit_code: str = "") -> CodeCheck:
+    """Check an implementation-list code (检查实施清单编码).
+
+    It is the implementing agency's unified social credit code (18 characters),
+    one digit 1-5 (the exercising level), then agency-specific characters of any
+    length. With ``agency_credit_code``, the code must start with that agency's
+    code (the list belongs to the agency that acted).
+    """
+    if len(code) < 19:
+        return CodeCheck(errors=(f"implementation-list code needs a credit code, a level digit and more: {code!r}",))
+    errors = [f"its credit code part: {e}" for e in check_uscc(code[:18]).errors]
+    if code[18] not in "12345":
+        errors.append(f"exercising level must be a digit 1-5, got {code[18]!r}")
+    if agency_credit_code and code[:18] != agency_credit_code:
+        errors.append(f"it belongs to agency {code[:18]}, not to the acting agency {agency_credit_code}")
+    return CodeCheck(errors=tuple(errors))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric as stdnum_ric
 
+from governance import validate
 from governance._regions import REGIONS
 from governance.codes import (
     INDUSTRY_CODES,
@@ -16,6 +18,7 @@ from governance.codes import (
     USCC_ALPHABET,
     USCC_CATEGORIES,
     check_id_number,
+    check_impl_list_code,
     check_industry_code,
     check_matter_code,
     check_region_code,
@@ -33,6 +36,7 @@ from governance.codes import (
     region_parent,
     uscc_check_char,
 )
+from tests.test_ingest import sample_inspection
 
 # Business-licence codes of two well-known enterprises (public registration data).
 REAL_CODES = ("91330100716105852F", "91110000802100433B")
@@ -458,3 +462,39 @@ def test_division_must_belong_to_the_section() -> None:
 )
 def test_matter_code_is_14_digits(code: str, ok: bool) -> None:
     assert check_matter_code(code).ok is ok
+
+
+# --- implementation-list codes and the rules that use the tables ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        (REAL_CODES[0] + "3", ""),
+        (REAL_CODES[0] + "5" + "X" * 40, ""),  # agency-specific part of any length
+        (REAL_CODES[0], "needs a credit code, a level digit"),
+        (REAL_CODES[0] + "6001", "exercising level must be a digit 1-5"),
+        (REAL_CODES[0][:17] + "0" + "3001", "its credit code part"),
+    ],
+)
+def test_implementation_list_code(code: str, problem: str) -> None:
+    errors = check_impl_list_code(code).errors
+    assert any(problem in e for e in errors) if problem else errors == ()
+
+
+def test_implementation_list_code_belongs_to_the_acting_agency() -> None:
+    code = REAL_CODES[0] + "3001"
+    assert check_impl_list_code(code, agency_credit_code=REAL_CODES[0]).ok
+    (error,) = check_impl_list_code(code, agency_credit_code=REAL_CODES[1]).errors
+    assert f"belongs to agency {REAL_CODES[0]}, not to the acting agency {REAL_CODES[1]}" in error
+
+
+def test_actions_are_checked_against_the_region_table_of_their_date() -> None:
+    record = sample_inspection("JC-1")  # 330106, action date 2023-12-28
+    assert validate(record) == []
+    old_district = dataclasses.replace(record, header=dataclasses.replace(record.header, region_code="330103"))
+    assert any("330103 was not valid on 2023-12-28" in p for p in validate(old_district))  # 下城区, gone in 2021
+    then = dataclasses.replace(old_district, action_date="2020-06-01")
+    assert not any("330103" in p for p in validate(then))
+    foreign = dataclasses.replace(record, header=dataclasses.replace(record.header, impl_list_code=REAL_CODES[1] + "3"))
+    assert any("not to the acting agency" in p for p in validate(foreign))
