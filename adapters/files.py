@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -33,7 +33,7 @@ from governance.clean import CleanValue, EncodingError, RowCleaner, decode_bytes
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
-__all__ = ["ROW_ERROR", "FileFormatError", "FileReader", "detect_format"]
+__all__ = ["ROW_ERROR", "FileFormatError", "FileReader", "cell_text", "detect_format"]
 
 ROW_ERROR: Final = "_error"  # key of a row that could not be read: the reason, for quarantine
 _SUFFIXES: Final = {
@@ -62,12 +62,12 @@ def detect_format(path: Path, configured: str = "auto") -> str:
     return found
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """An XLSX or JSON value as the text a CSV column would hold."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(_cell_text(v) for v in value)
+        return ";".join(cell_text(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return _scalar_text(value)
@@ -111,8 +111,12 @@ class FileReader:
         Raises:
             FileFormatError: the file as a whole cannot be read.
         """
+        yield from self.to_records(self.rows(path))
+
+    def to_records(self, rows: Iterable[tuple[int, dict[str, str]]]) -> Generator[CsvRow]:
+        """Mapped ``(line, row)`` pairs as records of the dataset (a row carrying ``ROW_ERROR`` keeps its error)."""
         uid_col = uid_column(self.dataset)
-        for line, row in self.rows(path):
+        for line, row in rows:
             error = row.pop(ROW_ERROR, "")
             if error:
                 yield CsvRow(line, row, "upsert", row.get(uid_col, "").strip(), None, error)
@@ -127,8 +131,15 @@ class FileReader:
         """
         kind = detect_format(path, self.format)
         source = {"csv": self._delimited, "tsv": self._delimited, "xlsx": self._workbook, "jsonl": self._json_lines}
+        yield from self.mapped(source[kind](path, kind))
+
+    def mapped(self, rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str]]]:
+        """Source rows renamed by ``mapping`` and cleaned by ``clean`` (a value that cannot be cleaned: ``ROW_ERROR``).
+
+        Also the row shaping of the database collector, whose rows come from a query instead of a file.
+        """
         cleaner = RowCleaner(self.clean) if self.clean else None
-        for line, raw in source[kind](path, kind):
+        for line, raw in rows:
             row = {self.mapping.get(key, key): text for key, text in raw.items()}
             if cleaner is not None and ROW_ERROR not in row:
                 cleaned = cleaner.clean(row)
@@ -175,10 +186,10 @@ class FileReader:
             raise FileFormatError(f"{path.name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
         try:
             cells = self._sheet(book, path).iter_rows(values_only=True)
-            header = [_cell_text(v) for v in next(cells, ())]
+            header = [cell_text(v) for v in next(cells, ())]
             self._check_header(path, header)
             for number, values in enumerate(cells, start=2):
-                texts = [_cell_text(v) for v in values]
+                texts = [cell_text(v) for v in values]
                 if any(texts):
                     yield number, {name: text for name, text in zip(header, texts, strict=False) if name}
         except FileFormatError:
@@ -211,4 +222,4 @@ class FileReader:
             if not isinstance(value, dict):
                 yield number, {"line": line, ROW_ERROR: f"a JSON object is expected, not {type(value).__name__}"}
                 continue
-            yield number, {str(key): _cell_text(item) for key, item in value.items()}
+            yield number, {str(key): cell_text(item) for key, item in value.items()}

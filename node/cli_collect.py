@@ -1,9 +1,9 @@
 """``jgnode collect run NAME`` and ``jgnode collect list``: the collectors of ``[[collect]]``.
 
-``run`` takes a collector's drop folder now, in the foreground, with a
-progress line, exactly as the scheduled job would (same lock, same rules); it
+``run`` runs a collector now, in the foreground, with a progress line,
+exactly as the scheduled job would (same lock or watermark, same rules); it
 exits 3 when rows went to quarantine or files to the failed folder, 1 when the
-run stopped early (outbox full, database unavailable). ``list`` shows every
+run stopped early (outbox full, database unavailable, source unreachable). ``list`` shows every
 collector with its schedule and the next run time the node's job store holds.
 """
 
@@ -52,9 +52,8 @@ def _run(settings: NodeSettings, collector: CollectorSettings, *, progress: bool
     for failure in report.failures:
         print(f"  failed: {failure}")
     if report.stopped:
-        print(
-            f"jgnode: error: {report.stopped}; the files left in {collector.folder} are taken next run", file=sys.stderr
-        )
+        left = "the rows after the watermark" if report.batches else f"the files left in {collector.where()}"
+        print(f"jgnode: error: {report.stopped}; {left} are taken next run", file=sys.stderr)
         return 1
     return 3 if report.quarantined or report.failed else 0
 
@@ -64,11 +63,11 @@ def _list(settings: NodeSettings) -> int:
         print("no collectors configured ([[collect]] in the node's config)")
         return 0
     next_runs = next_run_times(settings)
-    rows = [("name", "kind", "dataset", "schedule", "next run", "folder")]
+    rows = [("name", "kind", "dataset", "schedule", "next run", "source")]
     for c in settings.collect:
         when = next_runs.get(c.name)
         shown = when.isoformat(timespec="seconds") if when else "not scheduled yet (the node has not run it)"
-        rows.append((c.name, c.kind, c.dataset, c.schedule.describe(), shown, str(c.folder)))
+        rows.append((c.name, c.kind, c.dataset, c.schedule.describe(), shown, c.where()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=False)) + "  " + row[-1])

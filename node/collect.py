@@ -28,12 +28,13 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from adapters.files import FileReader
-from node.collect_settings import CollectorSettings, FilesCollector
+from node.collect_db import run_db_collector
+from node.collect_report import CollectReport
+from node.collect_settings import CollectorSettings, DbCollector, FilesCollector
 from node.errors import BackpressureError, IngestError, StoreError
 from node.ingest import IngestReport, ingest_rows
 from node.store import BacklogGuard, Store
@@ -43,38 +44,6 @@ __all__ = ["LOCK_FILE", "CollectReport", "run_collector"]
 log = logging.getLogger("jgnode.collect")
 LOCK_FILE: Final = ".jgnode-collect.lock"
 _UNFINISHED: Final = (".part", ".tmp", ".crdownload", ".partial", ".error.txt")
-
-
-@dataclass
-class CollectReport:
-    """What one run did: files done, failed and left waiting; rows = stored + duplicates + quarantined."""
-
-    name: str
-    done: int = 0
-    failed: int = 0
-    waiting: int = 0
-    rows: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    stopped: str = ""  # why the run ended before looking at every file
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, report: IngestReport) -> None:
-        """Count one ingested file."""
-        self.done += 1
-        self.rows += report.rows
-        self.stored += report.stored
-        self.duplicates += report.duplicates
-        self.quarantined += report.quarantined
-
-    def summary(self) -> str:
-        """The run as one line."""
-        text = (
-            f"{self.done} files done, {self.failed} failed, {self.waiting} waiting; {self.rows} rows: "
-            f"{self.stored} stored, {self.duplicates} duplicates, {self.quarantined} quarantined"
-        )
-        return f"{text}; stopped: {self.stopped}" if self.stopped else text
 
 
 def run_collector(
@@ -87,6 +56,8 @@ def run_collector(
     on_stored: Callable[[], object] | None = None,
 ) -> CollectReport:
     """Run ``collector`` once, now, in this thread."""
+    if isinstance(collector, DbCollector):
+        return run_db_collector(store, collector, guard=guard, progress=progress, stop=stop, on_stored=on_stored)
     report = CollectReport(collector.name)
     folder = collector.folder
     if not folder.is_dir():

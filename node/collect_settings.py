@@ -1,26 +1,37 @@
 """Settings of the collection adapters: one ``[[collect]]`` table per collector in ``node.toml``.
 
-Each collector has a ``kind``; ``files`` (a watched drop folder of CSV, TSV,
-XLSX or JSON Lines files) is the first. Further kinds (database polling,
-third-party feeds) become further models joined into :data:`CollectorSettings`
-as a union discriminated by ``kind``; the scheduler only needs ``name`` and
-``schedule`` from each.
+Each collector has a ``kind``: ``files`` (a watched drop folder of CSV, TSV,
+XLSX or JSON Lines files; the default when ``kind`` is left out) or ``db``
+(polling a table or query of any SQLAlchemy database by a watermark column).
+:data:`CollectorSettings` is their union, discriminated by ``kind``; the
+scheduler only needs ``name``, ``schedule`` and ``misfire_grace_s`` from each.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from adapters.csv_records import DATASET_TYPES, columns
+from adapters.csv_records import DATASET_TYPES, columns, uid_column
 from governance.clean import field_cleaner
 
-__all__ = ["CollectorSettings", "FilesCollector", "Schedule", "collector_fields"]
+__all__ = [
+    "FRONT_TABLE_COLUMNS",
+    "CollectorSettings",
+    "DbCollector",
+    "FilesCollector",
+    "Schedule",
+    "collector_fields",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FRONT_TABLE_COLUMNS: Final = ("cd_id", "cd_time", "cd_source", "cd_batch", "cd_operation")
+"""The national front-table columns: row id, change time, source system, batch, operation (i/u/d)."""
 
 
 class Schedule(BaseModel):
@@ -49,6 +60,34 @@ class Schedule(BaseModel):
     def describe(self) -> str:
         """The schedule in a few words (also the fingerprint that tells a changed schedule)."""
         return f"every {self.interval_s:g}s" if self.interval_s is not None else f"cron {self.cron}"
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"collector name {value!r} may only use letters, digits, '_' and '-'")
+    return value
+
+
+def _check_dataset(value: str) -> str:
+    if value not in DATASET_TYPES:
+        raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(DATASET_TYPES))}")
+    return value
+
+
+def _check_mapping(name: str, dataset: str, mapping: dict[str, str], clean: dict[str, str]) -> None:
+    """Mapped and cleaned fields exist, no two columns map to one field, every cleaning kind is known."""
+    known = collector_fields(dataset)
+    for target in (*mapping.values(), *clean):
+        if target not in known:
+            raise ValueError(f"collector {name}: {target!r} is not a field of {dataset}")
+    doubled = {t for t in mapping.values() if list(mapping.values()).count(t) > 1}
+    if doubled:
+        raise ValueError(f"collector {name}: several columns map to {', '.join(sorted(doubled))}")
+    for kind in clean.values():
+        try:
+            field_cleaner(kind)
+        except ValueError as exc:
+            raise ValueError(f"collector {name}: {exc}") from None
 
 
 def collector_fields(dataset: str) -> tuple[str, ...]:
@@ -93,32 +132,21 @@ class FilesCollector(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError(f"collector name {value!r} may only use letters, digits, '_' and '-'")
-        return value
+        return _check_name(value)
 
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str) -> str:
-        if value not in DATASET_TYPES:
-            raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(DATASET_TYPES))}")
-        return value
+        return _check_dataset(value)
 
     @model_validator(mode="after")
     def _fields_exist(self) -> FilesCollector:
-        known = collector_fields(self.dataset)
-        for target in (*self.mapping.values(), *self.clean):
-            if target not in known:
-                raise ValueError(f"collector {self.name}: {target!r} is not a field of {self.dataset}")
-        doubled = {t for t in self.mapping.values() if list(self.mapping.values()).count(t) > 1}
-        if doubled:
-            raise ValueError(f"collector {self.name}: several columns map to {', '.join(sorted(doubled))}")
-        for kind in self.clean.values():
-            try:
-                field_cleaner(kind)
-            except ValueError as exc:
-                raise ValueError(f"collector {self.name}: {exc}") from None
+        _check_mapping(self.name, self.dataset, self.mapping, self.clean)
         return self
+
+    def where(self) -> str:
+        """Where the rows come from, for listings."""
+        return str(self.folder)
 
     @property
     def done_path(self) -> Path:
@@ -131,4 +159,105 @@ class FilesCollector(BaseModel):
         return self.failed_folder or self.folder / "failed"
 
 
-CollectorSettings = FilesCollector  # later: Annotated[FilesCollector | DbCollector | ..., Field(discriminator="kind")]
+class DbCollector(BaseModel):
+    """A table or query of a database, polled by a watermark column: each run takes the rows changed since the last."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["db"]
+    """Adapter kind."""
+    name: str
+    """Unique name of the collector (letters, digits, ``_``, ``-``); used by ``jgnode collect run NAME``."""
+    url: str
+    """SQLAlchemy URL of the source database (``postgresql+psycopg://user@host/db``, ``sqlite:////abs/path.db``)."""
+    table: str | None = None
+    """The source table (``schema.table`` allowed); give this or ``query``."""
+    query: str | None = None
+    """A SELECT whose rows are taken instead of a table's (used as a subquery); give this or ``table``."""
+    dataset: str
+    """Dataset of every row: inspection, regulated_object, penalty or complaint."""
+    front_table: bool = False
+    """The source has the national front-table columns (cd_id, cd_time, cd_source, cd_batch, cd_operation)."""
+    watermark: str | None = None
+    """Column whose value only grows as rows are added or changed; default ``cd_time`` for a front table."""
+    key: str | None = None
+    """Tie-break column, unique among rows of one watermark value; default ``cd_id`` for a front table, else the
+    column mapped to the dataset's uid."""
+    mapping: dict[str, str] = Field(default_factory=dict)
+    """Source column -> field name; unmapped columns keep their names; a front table's ``cd_operation`` is ``op``."""
+    clean: dict[str, str] = Field(default_factory=dict)
+    """Field -> cleaning kind (text, name, code, date, datetime, amount, enum:<name>), applied before validation."""
+    batch_rows: int = Field(5000, gt=0)
+    """Rows read, ingested and committed at a time; the watermark moves after each such batch."""
+    schedule: Schedule
+    """When the collector runs."""
+    misfire_grace_s: float = Field(3600.0, gt=0)
+    """A run missed (node down) by at most this long still happens once at start; older ones are skipped."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        return _check_name(value)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str) -> str:
+        return _check_dataset(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("url is not an SQLAlchemy database URL (dialect+driver://user@host/database)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _source_complete(self) -> DbCollector:
+        if (self.table is None) == (self.query is None):
+            raise ValueError(f"collector {self.name}: give either table or query, not both or neither")
+        if self.watermark is None and not self.front_table:
+            raise ValueError(f"collector {self.name}: give the watermark column (or front_table = true)")
+        _check_mapping(self.name, self.dataset, self.mapping, self.clean)
+        return self
+
+    @property
+    def watermark_column(self) -> str:
+        """The watermark column in effect."""
+        return self.watermark or "cd_time"
+
+    @property
+    def key_column(self) -> str:
+        """The tie-break column in effect."""
+        if self.key is not None:
+            return self.key
+        if self.front_table:
+            return "cd_id"
+        uid = uid_column(self.dataset)
+        return next((source for source, target in self.mapping.items() if target == uid), uid)
+
+    @property
+    def row_mapping(self) -> dict[str, str]:
+        """``mapping`` with a front table's ``cd_operation`` read as ``op`` unless mapped otherwise."""
+        if self.front_table and "cd_operation" not in self.mapping and "op" not in self.mapping.values():
+            return {**self.mapping, "cd_operation": "op"}
+        return dict(self.mapping)
+
+    def where(self) -> str:
+        """Where the rows come from, for listings (the URL without its password)."""
+        url = make_url(self.url).render_as_string(hide_password=True)
+        return f"{url} {self.table}" if self.table else f"{url} (query)"
+
+
+def _files_by_default(value: Any) -> Any:
+    """A ``[[collect]]`` table without ``kind`` is a drop folder (the first kind, configured before there were more)."""
+    if isinstance(value, dict) and "kind" not in value:
+        return {**value, "kind": "files"}
+    return value
+
+
+CollectorSettings = Annotated[
+    FilesCollector | DbCollector, Field(discriminator="kind"), BeforeValidator(_files_by_default)
+]
+"""The settings of one collector, by ``kind``."""

@@ -22,7 +22,7 @@ from governance import RegulatedObject
 from node import collect as collect_module
 from node.cli import main
 from node.collect import run_collector
-from node.collect_settings import FilesCollector, Schedule
+from node.collect_settings import DbCollector, FilesCollector, Schedule
 from node.errors import ConfigError
 from node.runtime import Node
 from node.scheduler import next_run_times
@@ -262,7 +262,7 @@ def test_a_full_outbox_leaves_the_files_for_the_next_run(
         ({"schedule": {}}, "either interval_s or cron, not both or neither"),
         ({"schedule": {"cron": "every minute"}}, "not a 5-field crontab expression"),
         ({"name": "drop folder"}, "may only use letters"),
-        ({"kind": "ftp"}, "collect.0.kind"),
+        ({"kind": "ftp"}, "collect.0: Input tag 'ftp' found using 'kind'"),
         ({"folders": "x"}, "folders"),
     ],
 )
@@ -289,6 +289,7 @@ def test_collector_settings_in_toml_paths_defaults_and_unique_names(tmp_path: Pa
     path.write_text(f'node_id = "{REGION}"\ntier = "county"\n{block}', encoding="utf-8")
     settings = load_settings(path)
     (collector,) = settings.collect
+    assert isinstance(collector, FilesCollector)
     assert collector.folder == tmp_path / "conf" / "drop"
     assert collector.done_path == tmp_path / "conf" / "drop" / "done"
     assert collector.failed_path == tmp_path / "conf" / "drop" / "failed"
@@ -303,14 +304,17 @@ def test_collector_settings_in_toml_paths_defaults_and_unique_names(tmp_path: Pa
 def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "deploy" / "node.example.toml"
     text = example.read_text(encoding="utf-8")
-    for model in (FilesCollector, Schedule):  # every key is at least mentioned, so operators can find it
+    for model in (FilesCollector, DbCollector, Schedule):  # every key is at least mentioned, so operators can find it
         for name in model.model_fields:
             assert f"{name} =" in text or f"[collect.{name}]" in text, f"node.example.toml does not mention {name}"
     setting = re.compile(r'^# (\[\[?collect|[\w"\u4e00-\u9fff]+ *=)')
     live = "\n".join(line[2:] if setting.match(line) else line for line in text.splitlines())
     path = tmp_path / "node.toml"
     path.write_text(live, encoding="utf-8")
-    (collector,) = load_settings(path).collect
+    collector, polled = load_settings(path).collect
+    assert isinstance(collector, FilesCollector)
+    assert isinstance(polled, DbCollector)
+    assert polled.name == "inspections-front"
     assert collector.name == "inspections-drop"
     assert collector.mapping["检查日期"] == "action_date"
     assert collector.clean["action_date"] == "date"

@@ -56,6 +56,7 @@ __all__ = ["Store"]
 RECORD_COLUMNS = ("stream_id", "seq", "body")
 KEY_COLUMNS = ("stream_id", "uid", "version", "seq")
 _IN_CHUNK = 500
+_MARK = "collect_mark:"  # meta key prefix of a collector's committed position
 
 
 class _Stream(NamedTuple):
@@ -869,6 +870,24 @@ class Store:
                 updated_at_us=now_us,
             )
         )
+
+    # -- collector positions -------------------------------------------------
+
+    def collector_mark(self, name: str) -> str | None:
+        """The position collector ``name`` last committed (its own text), or None before its first run."""
+        with self.read() as conn:
+            return conn.execute(select(META.c.value).where(META.c.key == _MARK + name)).scalar_one_or_none()
+
+    def advance_collector_mark(self, name: str, expected: str | None, mark: str) -> bool:
+        """Set collector ``name``'s position to ``mark`` if still ``expected``; False when another run moved it."""
+        key = _MARK + name
+        with self.write() as conn:
+            held = conn.execute(select(META.c.value).where(META.c.key == key)).scalar_one_or_none()
+            if held != expected:
+                return False
+            conn.execute(delete(META).where(META.c.key == key))
+            conn.execute(META.insert().values(key=key, value=mark))
+        return True
 
     # -- audit log -----------------------------------------------------------
 
