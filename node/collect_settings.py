@@ -95,37 +95,21 @@ def collector_fields(dataset: str) -> tuple[str, ...]:
     return (*columns(DATASET_TYPES[dataset]), "op")
 
 
-class FilesCollector(BaseModel):
-    """A watched drop folder: every stable file matching ``pattern`` is ingested, then moved aside."""
+class _Collector(BaseModel):
+    """What every collector kind has: a name, a dataset, a column mapping, cleaning and a schedule."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["files"] = "files"
-    """Adapter kind."""
     name: str
     """Unique name of the collector (letters, digits, ``_``, ``-``); used by ``jgnode collect run NAME``."""
-    folder: Path
-    """The drop folder."""
     dataset: str
     """Dataset of every row: inspection, regulated_object, penalty or complaint."""
-    pattern: str = "*"
-    """Glob of the file names taken (``*.xlsx``); names ending .part/.tmp and hidden files never are."""
-    format: Literal["auto", "csv", "tsv", "xlsx", "jsonl"] = "auto"
-    """File format; ``auto`` goes by the suffix (.csv, .tsv/.tab/.txt, .xlsx, .jsonl/.ndjson)."""
-    sheet: str | None = None
-    """XLSX: the worksheet to read (default: the first)."""
     mapping: dict[str, str] = Field(default_factory=dict)
     """Source column (or JSON key) -> field name; unmapped columns are used as they are."""
     clean: dict[str, str] = Field(default_factory=dict)
     """Field -> cleaning kind (text, name, code, date, datetime, amount, enum:<name>), applied before validation."""
     schedule: Schedule
     """When the collector runs."""
-    done_folder: Path | None = None
-    """Where ingested files are moved; default ``<folder>/done``."""
-    failed_folder: Path | None = None
-    """Where unreadable files are moved, with ``<name>.error.txt``; default ``<folder>/failed``."""
-    settle_s: float = Field(5.0, ge=0)
-    """A file modified less than this many seconds ago is still being written: left for the next run."""
     misfire_grace_s: float = Field(3600.0, gt=0)
     """A run missed (node down) by at most this long still happens once at start; older ones are skipped."""
 
@@ -140,9 +124,30 @@ class FilesCollector(BaseModel):
         return _check_dataset(value)
 
     @model_validator(mode="after")
-    def _fields_exist(self) -> FilesCollector:
+    def _fields_exist(self) -> _Collector:
         _check_mapping(self.name, self.dataset, self.mapping, self.clean)
         return self
+
+
+class FilesCollector(_Collector):
+    """A watched drop folder: every stable file matching ``pattern`` is ingested, then moved aside."""
+
+    kind: Literal["files"] = "files"
+    """Adapter kind."""
+    folder: Path
+    """The drop folder."""
+    pattern: str = "*"
+    """Glob of the file names taken (``*.xlsx``); names ending .part/.tmp and hidden files never are."""
+    format: Literal["auto", "csv", "tsv", "xlsx", "jsonl"] = "auto"
+    """File format; ``auto`` goes by the suffix (.csv, .tsv/.tab/.txt, .xlsx, .jsonl/.ndjson)."""
+    sheet: str | None = None
+    """XLSX: the worksheet to read (default: the first)."""
+    done_folder: Path | None = None
+    """Where ingested files are moved; default ``<folder>/done``."""
+    failed_folder: Path | None = None
+    """Where unreadable files are moved, with ``<name>.error.txt``; default ``<folder>/failed``."""
+    settle_s: float = Field(5.0, ge=0)
+    """A file modified less than this many seconds ago is still being written: left for the next run."""
 
     def where(self) -> str:
         """Where the rows come from, for listings."""
@@ -159,23 +164,20 @@ class FilesCollector(BaseModel):
         return self.failed_folder or self.folder / "failed"
 
 
-class DbCollector(BaseModel):
-    """A table or query of a database, polled by a watermark column: each run takes the rows changed since the last."""
+class DbCollector(_Collector):
+    """A table or query of a database, polled by a watermark column: each run takes the rows changed since the last.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A front table's ``cd_operation`` (i/u/d) is read as the row's ``op``: upserts and tombstones.
+    """
 
     kind: Literal["db"]
     """Adapter kind."""
-    name: str
-    """Unique name of the collector (letters, digits, ``_``, ``-``); used by ``jgnode collect run NAME``."""
     url: str
     """SQLAlchemy URL of the source database (``postgresql+psycopg://user@host/db``, ``sqlite:////abs/path.db``)."""
     table: str | None = None
     """The source table (``schema.table`` allowed); give this or ``query``."""
     query: str | None = None
     """A SELECT whose rows are taken instead of a table's (used as a subquery); give this or ``table``."""
-    dataset: str
-    """Dataset of every row: inspection, regulated_object, penalty or complaint."""
     front_table: bool = False
     """The source has the national front-table columns (cd_id, cd_time, cd_source, cd_batch, cd_operation)."""
     watermark: str | None = None
@@ -183,26 +185,8 @@ class DbCollector(BaseModel):
     key: str | None = None
     """Tie-break column, unique among rows of one watermark value; default ``cd_id`` for a front table, else the
     column mapped to the dataset's uid."""
-    mapping: dict[str, str] = Field(default_factory=dict)
-    """Source column -> field name; unmapped columns keep their names; a front table's ``cd_operation`` is ``op``."""
-    clean: dict[str, str] = Field(default_factory=dict)
-    """Field -> cleaning kind (text, name, code, date, datetime, amount, enum:<name>), applied before validation."""
     batch_rows: int = Field(5000, gt=0)
     """Rows read, ingested and committed at a time; the watermark moves after each such batch."""
-    schedule: Schedule
-    """When the collector runs."""
-    misfire_grace_s: float = Field(3600.0, gt=0)
-    """A run missed (node down) by at most this long still happens once at start; older ones are skipped."""
-
-    @field_validator("name")
-    @classmethod
-    def _name_shape(cls, value: str) -> str:
-        return _check_name(value)
-
-    @field_validator("dataset")
-    @classmethod
-    def _known_dataset(cls, value: str) -> str:
-        return _check_dataset(value)
 
     @field_validator("url")
     @classmethod
@@ -219,7 +203,6 @@ class DbCollector(BaseModel):
             raise ValueError(f"collector {self.name}: give either table or query, not both or neither")
         if self.watermark is None and not self.front_table:
             raise ValueError(f"collector {self.name}: give the watermark column (or front_table = true)")
-        _check_mapping(self.name, self.dataset, self.mapping, self.clean)
         return self
 
     @property
