@@ -40,13 +40,12 @@ def pki(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch per subc
     """Dispatch ``jgnode pki <command>``."""
     command = args.pki_command
     if command == "init-root":
-        ca = CaDir.init_root(args.dir, node_id=args.node_id, name=args.name, days=args.days, crl_days=args.crl_days)
+        CaDir.init_root(args.dir, node_id=args.node_id, name=args.name, days=args.days, crl_days=args.crl_days)
         print(f"root CA for {args.node_id} in {args.dir}: certificate {args.dir / 'ca.crt'} (give it to every node),")
         print(
             f"  key {args.dir / 'ca.key'} (keep it offline), CRL {args.dir / 'crl.pem'} valid until "
             f"{_when(x509.load_pem_x509_crl((args.dir / 'crl.pem').read_bytes()).next_update_utc)}"
         )
-        del ca
         return 0
     if command == "init-ca":
         request = CaDir.request_intermediate(args.dir, node_id=args.node_id)
@@ -226,7 +225,7 @@ def audit(args: argparse.Namespace) -> int:
 
 def _check_checkpoints(store: Store, settings: NodeSettings) -> str:
     """Check the signed checkpoints the node wrote; a bad one raises."""
-    trust, signer = load_trust(settings)
+    trust, _signer = load_trust(settings)
     checked = 0
     held = {e.seq: e for e in store.audit_entries()}
     for entry in held.values():
@@ -248,7 +247,6 @@ def _check_checkpoints(store: Store, settings: NodeSettings) -> str:
             signature=bytes.fromhex(detail["signature"]),
         )
         checked += 1
-    del signer
     return f"{checked} signed checkpoint(s) verified"
 
 

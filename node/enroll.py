@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from node.errors import ConfigError
 from node.pki import (
     CaDir,
-    fingerprint,
     generate_tls_key,
     load_certificates,
     load_ec_key,
     make_request,
     node_certificate,
     private_pem,
+    public_key_der,
     write_private,
 )
 from node.settings import NodeSettings, load_settings
@@ -127,17 +127,7 @@ def install_certificate(settings: NodeSettings, chain_pem: bytes, *, anchors_pem
         if not signing_path.exists() or not tls_path.exists():
             continue
         signer = load_signer(settings.node_id, signing_path, info.signing_suite)
-        tls_public = (
-            load_ec_key(tls_path)
-            .public_key()
-            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        )
-        cert_public = (
-            chain[0]
-            .public_key()
-            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        )
-        if signer.public_raw == info.signing_key and tls_public == cert_public:
+        if signer.public_raw == info.signing_key and public_key_der(load_ec_key(tls_path)) == public_key_der(chain[0]):
             break
     else:
         raise ConfigError("the certificate was issued for other keys than this node's (current or pending)")
@@ -182,8 +172,3 @@ def anchor_of(ca: CaDir) -> bytes:
     if root.issuer != root.subject:
         raise ConfigError(f"{ca.folder}/ca.crt does not end with its root certificate")
     return root.public_bytes(serialization.Encoding.PEM)
-
-
-def same_certificate(a: x509.Certificate, b: x509.Certificate) -> bool:
-    """Whether two certificates are the same one."""
-    return fingerprint(a) == fingerprint(b)

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from node.errors import ConfigError, JgnodeError, PeerUnavailableError, VerificationError
-from node.pki import dns_name
+from node.pki import dns_name, public_key_der
 from node.settings import Limits, NodeSettings
 
 __all__ = [
@@ -184,11 +184,7 @@ def _matches(key_pem: bytes, chain_pem: bytes) -> bool:
         cert = x509.load_pem_x509_certificate(chain_pem)
     except ValueError:
         return False
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    return bool(
-        key.public_key().public_bytes(serialization.Encoding.DER, spki)
-        == cert.public_key().public_bytes(serialization.Encoding.DER, spki)
-    )
+    return public_key_der(key) == public_key_der(cert)
 
 
 def make_server(listen: str, transport: Transport, *, max_workers: int = 16) -> tuple[grpc.Server, int]:

@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from governance.codes import is_within
@@ -43,6 +44,7 @@ __all__ = [
     "load_certificates",
     "make_request",
     "node_certificate",
+    "public_key_der",
     "request_subject",
     "validate_chain",
     "write_private",
@@ -67,6 +69,11 @@ def fingerprint(cert: x509.Certificate) -> bytes:
 def generate_tls_key() -> ec.EllipticCurvePrivateKey:
     """A new ECDSA P-256 key (TLS and CA keys; every TLS stack supports it)."""
     return ec.generate_private_key(ec.SECP256R1())
+
+
+def public_key_der(holder: PrivateKeyTypes | x509.Certificate) -> bytes:
+    """The SubjectPublicKeyInfo (DER) of a private key or certificate, to check that the two belong together."""
+    return holder.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def write_private(path: Path, pem: bytes) -> None:
@@ -392,10 +399,7 @@ class CaDir:
         """Install the chain the parent CA issued for this folder's key; issues the first CRL."""
         chain = load_certificates(chain_pem)
         key = load_ec_key(folder / "ca.key")
-        spki = serialization.PublicFormat.SubjectPublicKeyInfo
-        if chain[0].public_key().public_bytes(serialization.Encoding.DER, spki) != key.public_key().public_bytes(
-            serialization.Encoding.DER, spki
-        ):
+        if public_key_der(chain[0]) != public_key_der(key):
             raise ConfigError(f"the certificate was not issued for {folder / 'ca.key'}")
         if not node_certificate(chain[0]).is_ca:
             raise ConfigError("that is not a CA certificate")
@@ -439,10 +443,11 @@ class CaDir:
             )
         else:
             builder = _leaf_builder(request, self.cert.subject, subject.node_id, now).not_valid_after(not_after)
+        key = self._key()
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key().public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
         )
-        cert = builder.sign(self._key(), _HASH)
+        cert = builder.sign(key, _HASH)
         issued = self._issued()
         issued[f"{cert.serial_number:x}"] = {
             "node_id": subject.node_id,

@@ -98,6 +98,7 @@ class TrustStore:
         self._clock = clock
         self._lock = threading.RLock()
         self._pool: dict[bytes, x509.Certificate] = {fingerprint(a): a for a in self.anchors}
+        self._anchor_fps = frozenset(self._pool)
         self._admitted: dict[bytes, tuple[str, str]] = {}  # leaf fingerprint -> (node id, key id)
         self._accepted_peers: dict[bytes, str] = {}  # TLS peers accepted while CRLs were current
         self._seen_sets: set[frozenset[bytes]] = set()
@@ -131,12 +132,14 @@ class TrustStore:
             return []
         certs = _parsed(ders)
         with self._lock:
+            leaves = []
             for cert in certs:
                 if node_certificate(cert).is_ca:
                     self._learn_ca(cert)
                 else:
                     self._pool.setdefault(fingerprint(cert), cert)
-            admitted = [self._admit_leaf(c, at_us) for c in certs if not node_certificate(c).is_ca]
+                    leaves.append(cert)
+            admitted = [self._admit_leaf(c, at_us) for c in leaves]
             if len(self._seen_sets) >= 4096:  # a child sending ever new sets must not grow memory without end
                 self._seen_sets.clear()
             self._seen_sets.add(seen)
@@ -162,7 +165,7 @@ class TrustStore:
             info.signing_suite,
             key_id_for(info.signing_suite, info.signing_key),
             info.signing_key,
-            tuple(_der(p.cert) for p in path if fingerprint(p.cert) not in {fingerprint(a) for a in self.anchors}),
+            tuple(_der(p.cert) for p in path if fingerprint(p.cert) not in self._anchor_fps),
         )
         self.keyring.add(key)
         self._admitted[fp] = (info.node_id, key.key_id)
@@ -307,7 +310,7 @@ class TrustStore:
             return TrustStatus(False, 0, 0, "no PKI: trusting the keys in the trust folder (development only)")
         with self._lock:
             next_update = self.crls.earliest_next_update()
-            missing = [a.subject.rfc4514_string() for a in self.anchors if not self._has_crl(a)]
+            missing = [a.subject.rfc4514_string() for a in self.anchors if not self.crls.has_crl_from(a)]
         now = self._clock()
         alarm = ""
         if missing:
@@ -322,9 +325,6 @@ class TrustStore:
             alarm = f"{alarm}; {expiry}" if alarm else expiry
         next_us = int(next_update.timestamp() * 1_000_000) if next_update else 0
         return TrustStatus(True, len(self.crls), next_us, alarm)
-
-    def _has_crl(self, issuer: x509.Certificate) -> bool:
-        return self.crls.has_crl_from(issuer)
 
     def bundle(self) -> tuple[list[bytes], list[bytes]]:
         """(CA certificates, CRLs) as PEM: what a parent hands its children."""
