@@ -407,8 +407,17 @@ class Store:
         below the applied sequence are skipped. Nothing is acked before the
         commit, so grouping batches only saves commits.
         """
+        entries: list[_audit.NewEntry] = []  # one audit append and one count per child for the whole group
+        children: dict[str, tuple[int, int]] = {}  # child -> (records, batches)
         with self.write() as conn:
-            return [self._apply(conn, b, r, received_from=f, now_us=now_us, to_parent=to_parent) for b, r, f in items]
+            outcomes = [
+                self._apply(conn, b, r, received_from=f, now_us=now_us, to_parent=to_parent, done=(entries, children))
+                for b, r, f in items
+            ]
+            for child, (records, batches) in children.items():
+                self._count_child(conn, child, records, batches, now_us)
+            _audit.append(conn, entries, now_us=now_us)
+        return outcomes
 
     def _apply(
         self,
@@ -419,12 +428,15 @@ class Store:
         received_from: str,
         now_us: int,
         to_parent: bool,
+        done: tuple[list[_audit.NewEntry], dict[str, tuple[int, int]]],
     ) -> ApplyOutcome:
+        """Apply one batch; its audit entries and child counts go to ``done`` for the caller to write."""
+        entries, children = done
         stream = self._stream(conn, batch.key, received_from)
         applied = stream.applied_seq
         if batch.last_seq <= applied or batch.first_seq > applied + 1:
             status: Literal["duplicate", "gap"] = "duplicate" if batch.last_seq <= applied else "gap"
-            _audit.append(conn, [(status, _subject(batch), {"from": received_from, "held": applied})], now_us=now_us)
+            entries.append((status, _subject(batch), {"from": received_from, "held": applied}))
             return ApplyOutcome(status, applied, 0)
         sid = stream.id
         first_new = max(applied + 1, batch.first_seq)
@@ -438,27 +450,27 @@ class Store:
         )
         if to_parent:
             self._enqueue(conn, batch_id, stream, batch, len(fresh), size=sum(map(len, fresh)), now_us=now_us)
-        self._count_child(conn, received_from, len(fresh), now_us)
-        entries: list[_audit.NewEntry] = [("applied", _subject(batch), {"from": received_from, "records": written})]
+        records_before, batches_before = children.get(received_from, (0, 0))
+        children[received_from] = (records_before + len(fresh), batches_before + 1)
+        entries.append(("applied", _subject(batch), {"from": received_from, "records": written}))
         if to_parent:
             entries.append(("forwarded", _subject(batch), {"from": received_from, "records": len(fresh)}))
-        _audit.append(conn, entries, now_us=now_us)
         return ApplyOutcome("applied", batch.last_seq, written, batch_id)
 
-    def _count_child(self, conn: Connection, child: str, records: int, now_us: int) -> None:
+    def _count_child(self, conn: Connection, child: str, records: int, batches: int, now_us: int) -> None:
         updated = conn.execute(
             update(CHILD)
             .where(CHILD.c.node_id == child)
             .values(
                 records_received=CHILD.c.records_received + records,
-                batches_received=CHILD.c.batches_received + 1,
+                batches_received=CHILD.c.batches_received + batches,
                 last_batch_at_us=now_us,
             )
         )
         if updated.rowcount == 0:
             conn.execute(
                 CHILD.insert().values(
-                    node_id=child, records_received=records, batches_received=1, last_batch_at_us=now_us
+                    node_id=child, records_received=records, batches_received=batches, last_batch_at_us=now_us
                 )
             )
 
