@@ -20,7 +20,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -39,6 +39,7 @@ from governance import (
     Penalty,
     RegulatedObject,
 )
+from governance.clean import CHINA_TZ
 
 __all__ = [
     "CHINA_TZ",
@@ -53,7 +54,6 @@ __all__ = [
     "write_records",
 ]
 
-CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
 DATASET_TYPES: Final[dict[str, type]] = {
     REGULATED_OBJECT: RegulatedObject,
     INSPECTION: Inspection,

@@ -95,6 +95,14 @@ def _clean_text(field: str, value: CleanValue | None) -> str:
     return value
 
 
+def _read_text(path: Path) -> str:
+    """A CSV, TSV or JSON Lines file's text in whichever supported encoding it is in."""
+    try:
+        return decode_bytes(path.read_bytes(), path.name).text
+    except EncodingError as exc:
+        raise FileFormatError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class FileReader:
     """Reads drop files of one dataset with one mapping; see the module docstring."""
@@ -159,10 +167,7 @@ class FileReader:
             raise FileFormatError(f"{exc}{hint}; columns are: {', '.join(header)}") from None
 
     def _delimited(self, path: Path, kind: str) -> Iterator[tuple[int, dict[str, str]]]:
-        try:
-            text = decode_bytes(path.read_bytes(), path.name).text
-        except EncodingError as exc:
-            raise FileFormatError(str(exc)) from None
+        text = _read_text(path)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
         header = [name.strip() for name in next(reader, [])]
         self._check_header(path, header)
@@ -207,10 +212,7 @@ class FileReader:
         return book[self.sheet]
 
     def _json_lines(self, path: Path, _kind: str) -> Iterator[tuple[int, dict[str, str]]]:
-        try:
-            text = decode_bytes(path.read_bytes(), path.name).text
-        except EncodingError as exc:
-            raise FileFormatError(str(exc)) from None
+        text = _read_text(path)
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue

@@ -45,9 +45,10 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Final
 
+from governance._clean_base import CHINA_TZ
 from governance._records import ActionHeader, Counterparty, DatasetRecord, Inspection, Penalty
 from governance._validate import cross_field_problems
 
@@ -65,7 +66,7 @@ __all__ = [
     "submission_lag_hours",
 ]
 
-CST: Final = timezone(timedelta(hours=8), "CST")
+CST: Final = CHINA_TZ
 _NESTED: Final = (ActionHeader, Counterparty)
 
 

@@ -19,6 +19,7 @@ from node.errors import ConfigError
 from node.scheduler import next_run_times
 from node.settings import NodeSettings, load_settings
 from node.store import Store
+from node.tables import render_table
 
 __all__ = ["collect"]
 
@@ -63,12 +64,10 @@ def _list(settings: NodeSettings) -> int:
         print("no collectors configured ([[collect]] in the node's config)")
         return 0
     next_runs = next_run_times(settings)
-    rows = [("name", "kind", "dataset", "schedule", "next run", "source")]
+    rows = []
     for c in settings.collect:
         when = next_runs.get(c.name)
         shown = when.isoformat(timespec="seconds") if when else "not scheduled yet (the node has not run it)"
         rows.append((c.name, c.kind, c.dataset, c.schedule.describe(), shown, c.where()))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    print(render_table(["name", "kind", "dataset", "schedule", "next run", "source"], rows))
     return 0

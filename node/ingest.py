@@ -172,6 +172,7 @@ def ingest_rows(
     """
     rows_done = stored = duplicates = quarantined = 0
     first = last = 0
+    encode = record_encoder(store.node_id, dataset)
     try:
         for chunk in _chunks(rows, CHUNK):
             full = guard(len(chunk)) if guard is not None else ""
@@ -190,7 +191,6 @@ def ingest_rows(
                 else:
                     good.append(to_new_record(row.record if row.record else (row.uid, None), now_us=now))
             # stored, quarantined and counted in one transaction: the intake invariant holds at every commit
-            encode = record_encoder(store.node_id, dataset)
             result = store.take_in(dataset, source, good, bad, encode=encode, same=same_content, now_us=now)
             added, dups, lo, hi = result.appended, result.duplicates, result.first_seq, result.last_seq
             rows_done += len(chunk)

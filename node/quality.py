@@ -110,9 +110,11 @@ def held_records(store: Store, scope: DayRange) -> Iterator[tuple[str, str, str,
             page = store.records_after(stream_id, after, _PAGE)
             for _seq, body in page:
                 record = decode_record(body)
-                payload = payload_from_record(record)
                 day = cst_day(record.event_time_us)
-                if payload is not None and not isinstance(payload, dict) and scope.takes(record.dataset, day):
+                if not scope.takes(record.dataset, day):
+                    continue
+                payload = payload_from_record(record)
+                if payload is not None and not isinstance(payload, dict):
                     yield record.origin, record.dataset, day, record.uid, payload
             if len(page) < _PAGE:
                 break
