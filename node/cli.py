@@ -22,7 +22,10 @@ __all__ = ["main"]
 
 log = logging.getLogger("jgnode")
 Handler = Callable[[argparse.Namespace], int]
-DATASETS = ["inspection", "regulated_object", "penalty", "complaint"]
+DATASETS = [
+    "inspection", "regulated_object", "penalty", "complaint", "credit_grade", "list_entry", "enforcement",
+    "other_action", "public_opinion", "personnel", "matter", "matter_sub", "impl_list", "matter_mapping",
+]  # fmt: skip
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -226,6 +229,39 @@ def _collect_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _config_arg(listing)
 
 
+def _resolve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    resolve = sub.add_parser("resolve", help="which regulated object each record is about").add_subparsers(
+        dest="resolve_command", required=True, metavar="RESOLVE_COMMAND"
+    )
+    run = resolve.add_parser("run", help="link the records that arrived since the last run to regulated objects")
+    objects = resolve.add_parser("objects", help="find regulated objects held twice and record merge decisions")
+    for command, weak in ((run, 0.5), (objects, 0.8)):
+        command.add_argument("--strong", type=float, default=0.95, help="probability that links or merges outright")
+        command.add_argument("--weak", type=float, default=weak, help="probability that flags for an operator")
+    listing = resolve.add_parser("list", help="decisions waiting for an operator (flagged, unmatched)")
+    listing.add_argument("--state", default="", help="only this state (linked, merged, accepted, rejected, ...)")
+    listing.add_argument("--all", action="store_true", help="every state")
+    listing.add_argument("--kind", default="", choices=["", "link", "merge"])
+    listing.add_argument("--object", default="", metavar="CODE", help="only decisions pointing at this object")
+    listing.add_argument("--last", type=int, default=0, help="only the newest N")
+    show = resolve.add_parser("show", help="a decision, its evidence and candidates")
+    show.add_argument("ids", type=int, nargs="+", metavar="ID")
+    acts = []
+    for name, text in (
+        ("accept", "confirm a decision, or choose its object with --object"),
+        ("reject", "the record is about none of the candidates"),
+        ("revert", "undo a link or merge: the record's own code stands again"),
+    ):
+        act = resolve.add_parser(name, help=text)
+        act.add_argument("id", type=int, metavar="ID")
+        act.add_argument("--note", required=name != "accept", default="", help="why (kept and audited)")
+        act.add_argument("--by", default="", help="who decides (default: the login name)")
+        acts.append(act)
+    acts[0].add_argument("--object", default="", metavar="CODE", help="the object the record is about")
+    for command in (run, objects, listing, show, *acts):
+        _config_arg(command)
+
+
 def _quality_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     quality = sub.add_parser("quality", help="data quality per source, dataset and day").add_subparsers(
         dest="quality_command", required=True, metavar="QUALITY_COMMAND"
@@ -249,11 +285,20 @@ def _parser() -> argparse.ArgumentParser:
     _quarantine_commands(sub)
     _collect_commands(sub)
     _quality_commands(sub)
+    _resolve_commands(sub)
     return parser
 
 
 def _handlers() -> dict[str, Handler]:
-    from node import cli_collect, cli_commands, cli_er, cli_quality, cli_quarantine, cli_trust  # noqa: PLC0415 - keep `jgnode --help` fast
+    from node import (  # noqa: PLC0415 - keep `jgnode --help` fast
+        cli_collect,
+        cli_commands,
+        cli_er,
+        cli_quality,
+        cli_quarantine,
+        cli_resolve,
+        cli_trust,
+    )
 
     return {
         "init": cli_commands.init,
@@ -273,6 +318,7 @@ def _handlers() -> dict[str, Handler]:
         "quarantine": cli_quarantine.quarantine,
         "collect": cli_collect.collect,
         "quality": cli_quality.quality,
+        "resolve": cli_resolve.resolve,
     }
 
 

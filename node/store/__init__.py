@@ -1,5 +1,6 @@
 """The node's database: exchange tables, thematic tables and their queries."""
 
+from node.store._decisions import Decision, DecisionBook, NewDecision
 from node.store._quarantine import IntakeCounters, QuarantineEntry, source_of
 from node.store._queries import ChildCounters, ProvenanceData, StoreStatus, StreamCounters
 from node.store._store import Store
@@ -22,7 +23,10 @@ __all__ = [
     "BatchData",
     "ChildCounters",
     "DeadLetter",
+    "Decision",
+    "DecisionBook",
     "IntakeCounters",
+    "NewDecision",
     "NewRecord",
     "OutboxBacklog",
     "PendingBatch",

@@ -1,0 +1,214 @@
+"""Entity resolution on a node's records: which object each record is about, which objects are one.
+
+:func:`resolve_records` reads the record versions that arrived since its last
+run (own and received, of every dataset that names a regulated object), asks
+:func:`governance.er.objects.resolve_parties` about the object each names, and
+records a decision for every record whose own code could not be taken as it is
+(see ``node.store._decisions`` for the states). :func:`merge_objects`
+de-duplicates the regulated objects held and records merge decisions for the
+duplicates. Neither changes a record; operators accept, reject or revert
+decisions with ``jgnode resolve``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from governance.codes import check_uscc
+from governance.er import CompareSpec, ERConfig, dedup
+from governance.er.objects import KnownObject, Party, Resolution, normalise_code, resolve_parties
+from node.errors import BatchRejectedError
+from node.serde import OP_DELETE, decode_record, payload_from_record
+from node.store import DecisionBook, NewDecision, Store
+
+__all__ = ["PARTY_DATASETS", "ResolveReport", "merge_objects", "parties_of", "resolve_records"]
+
+log = logging.getLogger("jgnode.resolve")
+PARTY_DATASETS: Final = ("inspection", "penalty", "enforcement", "other_action", "complaint", "public_opinion")
+_CONTEXT: Final = 5_000  # parties that estimate the model when a run has fewer of its own
+_STATE: Final = {"confirmed": "superseded", "linked": "linked", "flagged": "flagged", "unmatched": "unmatched"}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveReport:
+    """What one run looked at and concluded."""
+
+    records: int  # record versions read
+    parties: int  # objects named in them
+    outcomes: dict[str, int]  # resolution status -> parties
+    written: dict[str, int]  # decision state -> decisions inserted or updated
+    objects: int  # regulated objects known
+
+
+def parties_of(record: Any) -> list[tuple[str, str, str, str]]:
+    """(name, code, region code, address) of each object a record names (none for other datasets)."""
+    header = getattr(record, "header", None)
+    if header is not None:
+        party = header.counterparty
+        return [
+            (party.name, party.cert_number, header.region_code, party.operating_address or party.registered_address)
+        ]
+    if hasattr(record, "object_credit_code"):  # complaint
+        return [(record.object_name, record.object_credit_code, record.region_code, "")]
+    if hasattr(record, "linked_names"):  # public opinion: names and codes side by side
+        pairs = itertools.zip_longest(record.linked_names, record.linked_credit_codes, fillvalue="")
+        return [(name, code, record.region_code, "") for name, code in pairs if name or code]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    origin: str
+    dataset: str
+    uid: str
+    version: int
+
+
+def _read_new(book: DecisionBook, store: Store, limit: int) -> tuple[list[tuple[_Named, Party]], dict[int, int], int]:
+    """Parties of up to ``limit`` new record versions (latest version per record), new positions, versions read."""
+    latest: dict[tuple[str, str, str], tuple[int, list[tuple[str, str, str, str]]]] = {}
+    positions: dict[int, int] = {}
+    read = 0
+    for sid, origin, dataset, mark in book.streams(PARTY_DATASETS):
+        if read >= limit:
+            break
+        rows = store.records_after(sid, mark, limit - read)
+        for seq, body in rows:
+            positions[sid] = seq
+            read += 1
+            named = _parties_in(body)
+            if named is not None:
+                uid, version, found = named
+                latest[(origin, dataset, uid)] = (version, found)
+    out = []
+    for (origin, dataset, uid), (version, found) in latest.items():
+        for n, (name, code, region, address) in enumerate(found):
+            key = uid if len(found) == 1 else f"{uid}#{n + 1}"
+            out.append((_Named(origin, dataset, key, version), Party(key, name, code, region, address)))
+    return out, positions, read
+
+
+def _parties_in(body: bytes) -> tuple[str, int, list[tuple[str, str, str, str]]] | None:
+    """(uid, version, parties) of record bytes; None for deletes and bytes that do not decode."""
+    try:
+        record = decode_record(body)
+        if record.op == OP_DELETE:
+            return None
+        payload = payload_from_record(record)
+    except BatchRejectedError:
+        return None  # the projector quarantines records that do not decode
+    return record.uid, record.version, parties_of(payload)
+
+
+def resolve_records(
+    store: Store, *, strong: float = 0.95, weak: float = 0.5, limit: int = 100_000, now_us: int
+) -> ResolveReport:
+    """Resolve the objects named by up to ``limit`` new record versions; call again until ``records`` is 0."""
+    book = DecisionBook(store)
+    objects = [KnownObject(code, name, region, address) for _o, _u, code, name, region, address in book.known_objects()]
+    if not objects:
+        return ResolveReport(0, 0, {}, {}, 0)  # nothing to link against: positions stay, a later run reads these
+    named, positions, read = _read_new(book, store, limit)
+    parties = [party for _named, party in named]
+    context = _context(book, len(parties))
+    resolutions = resolve_parties(parties, objects, strong=strong, weak=weak, context=context) if parties else []
+    decisions = [_link_decision(n, r) for (n, _party), r in zip(named, resolutions, strict=True)]
+    outcomes: dict[str, int] = dict(Counter(str(r.status) for r in resolutions))
+    summary = {"records": read, "parties": len(parties), "outcomes": outcomes}
+    written = book.record_run(decisions, positions, summary=summary, now_us=now_us)
+    return ResolveReport(read, len(parties), outcomes, written, len(objects))
+
+
+def _context(book: DecisionBook, have: int) -> list[Party]:
+    if have >= _CONTEXT:
+        return []
+    return [Party("", name, code, region) for name, code, region in book.sample_counterparties(_CONTEXT - have)]
+
+
+def _link_decision(named: _Named, resolution: Resolution) -> NewDecision:
+    return NewDecision(
+        kind="link",
+        origin=named.origin,
+        dataset=named.dataset,
+        uid=named.uid,
+        version=named.version,
+        claimed_code=resolution.claimed_code,
+        object_code=resolution.object_code,
+        state=_STATE[resolution.status],
+        probability=resolution.probability,
+        reason=resolution.reason,
+        candidates=tuple((c.code, c.name, c.probability) for c in resolution.candidates),
+    )
+
+
+_OBJECT_COMPARE: Final = (
+    CompareSpec(column="name", kind="name"),
+    CompareSpec(column="code", kind="code"),
+    CompareSpec(column="address", kind="address"),
+    CompareSpec(column="region", kind="exact"),
+)
+
+
+def merge_objects(store: Store, *, strong: float = 0.95, weak: float = 0.8, now_us: int) -> ResolveReport:
+    """De-duplicate the regulated objects held; record a merge decision for each duplicate.
+
+    In a cluster of objects found to be one, the survivor is the object whose
+    code is a valid unified social credit code (the first such, by origin and
+    uid); the others are merged into it when the evidence reaches ``strong``,
+    flagged when it only reaches ``weak``.
+    """
+    book = DecisionBook(store)
+    held = book.known_objects()
+    rows = [
+        {"id": str(n), "name": name, "code": normalise_code(code), "address": address, "region": region}
+        for n, (_o, _u, code, name, region, address) in enumerate(held)
+    ]
+    result = dedup(rows, ERConfig(id_column="id", compare=_OBJECT_COMPARE, threshold=weak))
+    best: dict[str, float] = {}
+    for match in result.matches:
+        for side in (match.left_id, match.right_id):
+            best[side] = max(best.get(side, 0.0), match.probability)
+    decisions = list(_merges(held, result.clusters, best, strong=strong))
+    outcomes = dict(Counter(d.state for d in decisions))
+    summary = {"objects": len(held), "duplicates": len(decisions), "outcomes": outcomes}
+    written = book.record_run(decisions, {}, summary=summary, now_us=now_us)
+    return ResolveReport(len(held), len(held), outcomes, written, len(held))
+
+
+def _merges(
+    held: Sequence[tuple[str, str, str, str, str, str]],
+    clusters: Iterable[tuple[str, str]],
+    best: dict[str, float],
+    *,
+    strong: float,
+) -> Iterable[NewDecision]:
+    members: dict[str, list[int]] = {}
+    for record_id, cluster in clusters:
+        members.setdefault(cluster, []).append(int(record_id))
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        survivor = min(group, key=lambda n: (not check_uscc(normalise_code(held[n][2])).ok, held[n][0], held[n][1]))
+        for n in group:
+            origin, uid, code, _name, _region, _address = held[n]
+            if normalise_code(code) == normalise_code(held[survivor][2]):
+                continue  # the survivor itself, or the same object held from another origin
+            probability = best.get(str(n), 0.0)
+            yield NewDecision(
+                kind="merge",
+                origin=origin,
+                dataset="regulated_object",
+                uid=uid,
+                version=0,
+                claimed_code=normalise_code(code),
+                object_code=normalise_code(held[survivor][2]),
+                state="merged" if probability >= strong else "flagged",
+                probability=probability,
+                reason=f"same object as {held[survivor][3]} ({held[survivor][2]})",
+                candidates=((normalise_code(held[survivor][2]), held[survivor][3], probability),),
+            )
