@@ -29,6 +29,7 @@ from node.store import DecisionBook, NewDecision, Store
 __all__ = ["PARTY_DATASETS", "ResolveReport", "merge_objects", "parties_of", "resolve_records"]
 
 log = logging.getLogger("jgnode.resolve")
+REGULATED_OBJECT: Final = "regulated_object"
 PARTY_DATASETS: Final = ("inspection", "penalty", "enforcement", "other_action", "complaint", "public_opinion")
 _CONTEXT: Final = 5_000  # parties that estimate the model when a run has fewer of its own
 _STATE: Final = {"confirmed": "superseded", "linked": "linked", "flagged": "flagged", "unmatched": "unmatched"}
@@ -69,28 +70,50 @@ class _Named:
     version: int
 
 
-def _read_new(book: DecisionBook, store: Store, limit: int) -> tuple[list[tuple[_Named, Party]], dict[int, int], int]:
-    """Parties of up to ``limit`` new record versions (latest version per record), new positions, versions read."""
+def _read_new(
+    book: DecisionBook, store: Store, limit: int
+) -> tuple[dict[tuple[str, str, str], tuple[int, list[tuple[str, str, str, str]]]], dict[int, int], int, bool]:
+    """Latest new version's parties per record, new positions, versions read, whether objects changed."""
     latest: dict[tuple[str, str, str], tuple[int, list[tuple[str, str, str, str]]]] = {}
     positions: dict[int, int] = {}
     read = 0
-    for sid, origin, dataset, mark in book.streams(PARTY_DATASETS):
-        if read >= limit:
-            break
-        rows = store.records_after(sid, mark, limit - read)
-        for seq, body in rows:
+    objects_changed = False
+    for sid, origin, dataset, mark, projected in book.streams((*PARTY_DATASETS, REGULATED_OBJECT)):
+        if dataset == REGULATED_OBJECT:
+            if projected > mark:  # objects that records named in vain before may be known now
+                objects_changed, positions[sid] = True, projected
+            continue
+        for seq, body in store.records_after(sid, mark, max(limit - read, 0)) if read < limit else ():
             positions[sid] = seq
             read += 1
             named = _parties_in(body)
             if named is not None:
                 uid, version, found = named
                 latest[(origin, dataset, uid)] = (version, found)
+    return latest, positions, read, objects_changed
+
+
+def _named_parties(
+    latest: dict[tuple[str, str, str], tuple[int, list[tuple[str, str, str, str]]]],
+) -> list[tuple[_Named, Party]]:
     out = []
     for (origin, dataset, uid), (version, found) in latest.items():
         for n, (name, code, region, address) in enumerate(found):
             key = uid if len(found) == 1 else f"{uid}#{n + 1}"
             out.append((_Named(origin, dataset, key, version), Party(key, name, code, region, address)))
-    return out, positions, read
+    return out
+
+
+def _reopened(book: DecisionBook, fresh: set[tuple[str, str, str]]) -> list[tuple[_Named, Party]]:
+    """The engine's open decisions (flagged, unmatched) not among ``fresh`` records, to decide again."""
+    out = []
+    for decision in book.find(kind="link", states=["flagged", "unmatched"]):
+        if (decision.origin, decision.dataset, decision.uid.split("#")[0]) in fresh or len(decision.party) != 4:
+            continue
+        name, code, region, address = decision.party
+        named = _Named(decision.origin, decision.dataset, decision.uid, decision.version)
+        out.append((named, Party(decision.uid, name, code, region, address)))
+    return out
 
 
 def _parties_in(body: bytes) -> tuple[str, int, list[tuple[str, str, str, str]]] | None:
@@ -108,16 +131,23 @@ def _parties_in(body: bytes) -> tuple[str, int, list[tuple[str, str, str, str]]]
 def resolve_records(
     store: Store, *, strong: float = 0.95, weak: float = 0.5, limit: int = 100_000, now_us: int
 ) -> ResolveReport:
-    """Resolve the objects named by up to ``limit`` new record versions; call again until ``records`` is 0."""
+    """Resolve the objects named by up to ``limit`` new record versions; call again until ``records`` is 0.
+
+    When regulated objects arrived since the last run, the engine's open
+    decisions (flagged, unmatched) are decided again with them.
+    """
     book = DecisionBook(store)
     objects = [KnownObject(code, name, region, address) for _o, _u, code, name, region, address in book.known_objects()]
     if not objects:
         return ResolveReport(0, 0, {}, {}, 0)  # nothing to link against: positions stay, a later run reads these
-    named, positions, read = _read_new(book, store, limit)
+    latest, positions, read, objects_changed = _read_new(book, store, limit)
+    named = _named_parties(latest)
+    if objects_changed:
+        named += _reopened(book, set(latest))
     parties = [party for _named, party in named]
     context = _context(book, len(parties))
     resolutions = resolve_parties(parties, objects, strong=strong, weak=weak, context=context) if parties else []
-    decisions = [_link_decision(n, r) for (n, _party), r in zip(named, resolutions, strict=True)]
+    decisions = [_link_decision(n, p, r) for (n, p), r in zip(named, resolutions, strict=True)]
     outcomes: dict[str, int] = dict(Counter(str(r.status) for r in resolutions))
     summary = {"records": read, "parties": len(parties), "outcomes": outcomes}
     written = book.record_run(decisions, positions, summary=summary, now_us=now_us)
@@ -130,7 +160,7 @@ def _context(book: DecisionBook, have: int) -> list[Party]:
     return [Party("", name, code, region) for name, code, region in book.sample_counterparties(_CONTEXT - have)]
 
 
-def _link_decision(named: _Named, resolution: Resolution) -> NewDecision:
+def _link_decision(named: _Named, party: Party, resolution: Resolution) -> NewDecision:
     return NewDecision(
         kind="link",
         origin=named.origin,
@@ -143,6 +173,7 @@ def _link_decision(named: _Named, resolution: Resolution) -> NewDecision:
         probability=resolution.probability,
         reason=resolution.reason,
         candidates=tuple((c.code, c.name, c.probability) for c in resolution.candidates),
+        party=(party.name, party.code, party.region_code, party.address),
     )
 
 
@@ -202,7 +233,7 @@ def _merges(
             yield NewDecision(
                 kind="merge",
                 origin=origin,
-                dataset="regulated_object",
+                dataset=REGULATED_OBJECT,
                 uid=uid,
                 version=0,
                 claimed_code=normalise_code(code),

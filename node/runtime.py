@@ -1,4 +1,4 @@
-"""A node process: store, gRPC server, sealer, uplink, projector, trust keeper and collectors wired together."""
+"""A node process: store, gRPC server, sealer, uplink, projector, resolver, trust keeper, collectors."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from node.client import ADDRESS_FILE
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import Transport, make_server
 from node.projector import Projector
+from node.resolver import Resolver
 from node.scheduler import CollectScheduler
 from node.servicers import AdminServicer, ExchangeServicer, TrustServicer, exchange_handler, identify_caller
 from node.settings import NodeSettings
@@ -57,6 +58,9 @@ class Node:
             else None
         )
         self.projector = Projector(store=self.store, clock=now_us)
+        self.resolver = (
+            Resolver(store=self.store, settings=settings.resolve, clock=now_us) if settings.resolve.enabled else None
+        )
         self.sealer = Sealer(
             store=self.store,
             signer=self.signer_now,
@@ -169,6 +173,8 @@ class Node:
         self.server.start()
         self.sealer.start()
         self.projector.start()
+        if self.resolver is not None:
+            self.resolver.start()
         if self.uplink is not None:
             self.uplink.start()
         self.keeper.start()
@@ -196,6 +202,8 @@ class Node:
         if self.uplink is not None:
             self.uplink.stop()
         self.sealer.stop()
+        if self.resolver is not None:
+            self.resolver.stop()
         self.projector.stop()
         self.checkpoint_audit(force=True)
         self.store.close()

@@ -17,13 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from node.collect_settings import CollectorSettings
+from node.collect_settings import CollectorSettings, IntakeSource
 from node.errors import ConfigError
 
 __all__ = [
     "CollectorSettings",
+    "IntakeSource",
     "Limits",
     "NodeSettings",
+    "ResolveSettings",
     "RetrySettings",
     "Tier",
     "TlsSettings",
@@ -55,6 +57,27 @@ class RetrySettings(BaseModel):
     """Factor applied to the wait after each failed attempt."""
     max_interval_s: float = Field(10.0, gt=0)
     """Longest wait between two attempts."""
+
+
+class ResolveSettings(BaseModel):
+    """Background linking of records to regulated objects (``jgnode resolve`` runs the same on demand)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    """Link new records while the node runs."""
+    interval_s: float = Field(60.0, gt=0)
+    """Seconds between two runs (each reads everything new since the last)."""
+    strong: float = Field(0.95, gt=0, lt=1)
+    """Match probability that links a record to an object outright (and uniquely)."""
+    weak: float = Field(0.5, gt=0, lt=1)
+    """Match probability that flags a record for an operator, with its candidates."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ResolveSettings:
+        if self.weak > self.strong:
+            raise ValueError(f"resolve.weak ({self.weak}) must not exceed resolve.strong ({self.strong})")
+        return self
 
 
 class TlsSettings(BaseModel):
@@ -138,6 +161,10 @@ class NodeSettings(BaseSettings):
     """Transport security and PKI files."""
     collect: tuple[CollectorSettings, ...] = ()
     """Collection adapters (``[[collect]]`` tables), run on their schedules while the node runs."""
+    intake: tuple[IntakeSource, ...] = ()
+    """Department systems that may push rows over the ``Intake`` service (``[[intake]]`` tables)."""
+    resolve: ResolveSettings = ResolveSettings()
+    """Linking records to regulated objects in the background."""
 
     @field_validator("node_id")
     @classmethod
@@ -154,10 +181,13 @@ class NodeSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _collector_names_unique(self) -> NodeSettings:
-        names = [c.name for c in self.collect]
-        doubled = sorted({n for n in names if names.count(n) > 1})
-        if doubled:
-            raise ValueError(f"collector names must be unique: {', '.join(doubled)}")
+        for what, names in (
+            ("collector", [c.name for c in self.collect]),
+            ("intake source", [s.name for s in self.intake]),
+        ):
+            doubled = sorted({n for n in names if names.count(n) > 1})
+            if doubled:
+                raise ValueError(f"{what} names must be unique: {', '.join(doubled)}")
         return self
 
     @property

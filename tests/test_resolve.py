@@ -22,7 +22,8 @@ from governance.er.objects import KnownObject, Party, normalise_code, resolve_pa
 from governance.er.synthetic import SyntheticData, generate_enterprises
 from node.ingest import ingest_records
 from node.resolve import merge_objects, parties_of, resolve_records
-from node.settings import load_settings
+from node.resolver import Resolver
+from node.settings import ResolveSettings, load_settings
 from node.store import DecisionBook, Store
 from tests.harness import jgnode
 
@@ -236,3 +237,30 @@ def test_cli_run_list_show_and_revert(tmp_path: Path, world: World) -> None:
     assert "already reverted" in refused.stderr
     missing = jgnode("resolve", "show", "999999", "-c", str(config), check=False)
     assert "no decision 999999" in missing.stderr
+
+
+def test_records_that_came_before_their_objects_are_decided_again_when_the_objects_arrive(
+    tmp_path: Path, world: World
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'late.db'}", "330106")
+    try:
+        first, rest = world.objects[:20], world.objects[20:]
+        ingest_records(store, "regulated_object", first, now_us=NOW)
+        ingest_records(store, "inspection", _inspections(world), now_us=NOW)
+        resolver = Resolver(store=store, settings=ResolveSettings(), clock=lambda: NOW)
+        early = resolver.resolve_pending()
+        assert early["unmatched"] > 100
+        ingest_records(store, "regulated_object", rest, now_us=NOW + 1)
+        resolver.resolve_pending()
+        book = DecisionBook(store)
+        linked = book.find(states=["linked"])
+        assert len(linked) > early.get("linked", 0) + 100
+        assert all(d.object_code == world.truth[d.uid.removeprefix("JC-")] for d in linked)
+        assert len(book.find(states=["unmatched"])) < early["unmatched"] // 4
+    finally:
+        store.close()
+
+
+def test_resolve_settings_refuse_weak_above_strong() -> None:
+    with pytest.raises(ValueError, match=r"resolve.weak \(0.9\) must not exceed resolve.strong \(0.8\)"):
+        ResolveSettings(strong=0.8, weak=0.9)

@@ -73,6 +73,7 @@ class DecisionRow(SQLModel, table=True):
     probability: float = Field(sa_column=Column(Float, nullable=False))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     candidates: str = Field(sa_column=Column(Text, nullable=False))  # JSON [[code, name, probability], ...]
+    party: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON [name, code, region, address]
     decided_by: str  # "engine" or the operator
     note: str = Field(default="", sa_column=Column(Text, nullable=False))  # the operator's reason
     created_at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -97,6 +98,7 @@ class NewDecision:
     probability: float
     reason: str
     candidates: tuple[tuple[str, str, float], ...]
+    party: tuple[str, str, str, str] = ("", "", "", "")  # (name, code, region, address) as the record names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ class Decision:
     probability: float
     reason: str
     candidates: tuple[tuple[str, str, float], ...]
+    party: tuple[str, ...]
     decided_by: str
     note: str
     created_at_us: int
@@ -129,6 +132,7 @@ class Decision:
 def _decision(row: Any) -> Decision:
     values = dict(row._mapping)
     values["candidates"] = tuple(tuple(c) for c in json.loads(values["candidates"]))
+    values["party"] = tuple(json.loads(values["party"]))
     return Decision(**values)
 
 
@@ -208,6 +212,7 @@ def _values(new: NewDecision, now_us: int) -> dict[str, Any]:
         "probability": new.probability,
         "reason": new.reason,
         "candidates": json.dumps([list(c) for c in new.candidates], ensure_ascii=False),
+        "party": json.dumps(list(new.party), ensure_ascii=False),
         "updated_at_us": now_us,
     }
 
@@ -236,17 +241,19 @@ class DecisionBook:
         """Read and write the decisions of ``store``."""
         self._store = store
 
-    def streams(self, datasets: Sequence[str]) -> list[tuple[int, str, str, int]]:
-        """(stream id, origin, dataset, position) of the streams of ``datasets``."""
+    def streams(self, datasets: Sequence[str]) -> list[tuple[int, str, str, int, int]]:
+        """(stream id, origin, dataset, position, projected seq) of the streams of ``datasets``."""
         with self._store.read() as conn:
             marks = {
                 int(key.removeprefix(_MARK)): int(value)
                 for key, value in conn.execute(select(META.c.key, META.c.value).where(META.c.key.like(_MARK + "%")))
             }
             rows = conn.execute(
-                select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset).where(STREAM.c.dataset.in_(list(datasets)))
+                select(STREAM.c.id, STREAM.c.origin, STREAM.c.dataset, STREAM.c.projected_seq)
+                .where(STREAM.c.dataset.in_(list(datasets)))
+                .order_by(STREAM.c.id)
             ).all()
-        return [(sid, origin, dataset, marks.get(sid, 0)) for sid, origin, dataset in rows]
+        return [(sid, origin, dataset, marks.get(sid, 0), projected) for sid, origin, dataset, projected in rows]
 
     def known_objects(self) -> list[tuple[str, str, str, str, str, str]]:
         """(origin, uid, credit code, name, region code, address) of the regulated objects held, not deleted."""
