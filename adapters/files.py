@@ -1,4 +1,4 @@
-"""Rows of department batch files: CSV, TSV, XLSX and JSON Lines, mapped to the dataset column shape.
+"""Rows of department batch files: CSV, TSV, XLSX, JSON and JSON Lines, mapped to the dataset column shape.
 
 A department's export has its own headers (often Chinese: ``检查日期``), its own
 encoding (UTF-8 or GBK) and its own value formats (``2023年1月5日``). A
@@ -7,7 +7,10 @@ the dataset's CSV columns (see :mod:`adapters.csv_records`), so every input
 goes through the same row-to-record and validation path:
 
 - ``mapping`` renames source columns (or JSON keys) to field names; other
-  columns keep their names;
+  columns keep their names. JSON objects are flattened first: a nested object's
+  keys become ``outer.inner``, a list of objects gives ``outer[].inner`` with
+  the items' values joined by ``;`` (the CSV list shape), a list of plain
+  values is joined by ``;`` under its own key;
 - ``clean`` names a cleaning kind per field (:mod:`governance.clean`); a value
   that cannot be cleaned makes the row bad (it goes to quarantine with the
   reason), a corrected value is used as corrected.
@@ -45,7 +48,9 @@ _SUFFIXES: Final = {
     ".xlsm": "xlsx",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".json": "json",
 }
+_JSON_LISTS: Final = ("items", "data", "records", "rows", "list", "result")  # where exports put their array
 
 
 class FileFormatError(ValueError):
@@ -138,7 +143,13 @@ class FileReader:
             FileFormatError: the file as a whole cannot be read.
         """
         kind = detect_format(path, self.format)
-        source = {"csv": self._delimited, "tsv": self._delimited, "xlsx": self._workbook, "jsonl": self._json_lines}
+        source = {
+            "csv": self._delimited,
+            "tsv": self._delimited,
+            "xlsx": self._workbook,
+            "jsonl": self._json_lines,
+            "json": self._json_document,
+        }
         yield from self.mapped(source[kind](path, kind))
 
     def mapped(self, rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -221,7 +232,43 @@ class FileReader:
             except json.JSONDecodeError as exc:
                 yield number, {"line": line, ROW_ERROR: f"not valid JSON: {exc.msg} at column {exc.colno}"}
                 continue
-            if not isinstance(value, dict):
-                yield number, {"line": line, ROW_ERROR: f"a JSON object is expected, not {type(value).__name__}"}
-                continue
-            yield number, {str(key): cell_text(item) for key, item in value.items()}
+            yield number, _json_row(value, line)
+
+    def _json_document(self, path: Path, _kind: str) -> Iterator[tuple[int, dict[str, str]]]:
+        """A JSON array of objects, or an object holding one under a usual key (``items``, ``data``, ...)."""
+        try:
+            document = json.loads(_read_text(path))
+        except json.JSONDecodeError as exc:
+            raise FileFormatError(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if isinstance(document, dict):
+            found = next((document[key] for key in _JSON_LISTS if isinstance(document.get(key), list)), None)
+            if found is None:
+                keys = ", ".join(_JSON_LISTS)
+                raise FileFormatError(f"{path.name}: a JSON array of records is expected (or an object with {keys})")
+            document = found
+        if not isinstance(document, list):
+            raise FileFormatError(f"{path.name}: a JSON array of records is expected, not {type(document).__name__}")
+        for number, value in enumerate(document, start=1):
+            yield number, _json_row(value, json.dumps(value, ensure_ascii=False))
+
+
+def _json_row(value: object, text: str) -> dict[str, str]:
+    """A JSON record as a flat row (see the module docstring), or a row carrying the reason it is not one."""
+    if not isinstance(value, dict):
+        return {"line": text, ROW_ERROR: f"a JSON object is expected, not {type(value).__name__}"}
+    row: dict[str, list[str]] = {}
+    _flatten(value, "", row)
+    return {key: ";".join(values) for key, values in row.items()}
+
+
+def _flatten(value: object, key: str, row: dict[str, list[str]]) -> None:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _flatten(item, f"{key}.{name}" if key else str(name), row)
+    elif isinstance(value, list):
+        if not value:
+            row.setdefault(key, [])
+        for item in value:
+            _flatten(item, f"{key}[]" if isinstance(item, dict) else key, row)
+    else:
+        row.setdefault(key, []).append(cell_text(value))

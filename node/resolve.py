@@ -12,7 +12,6 @@ decisions with ``jgnode resolve``.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -56,9 +55,14 @@ def parties_of(record: Any) -> list[tuple[str, str, str, str]]:
         ]
     if hasattr(record, "object_credit_code"):  # complaint
         return [(record.object_name, record.object_credit_code, record.region_code, "")]
-    if hasattr(record, "linked_names"):  # public opinion: names and codes side by side
-        pairs = itertools.zip_longest(record.linked_names, record.linked_credit_codes, fillvalue="")
-        return [(name, code, record.region_code, "") for name, code in pairs if name or code]
+    if hasattr(record, "linked_names"):  # public opinion: names and codes side by side when they pair up
+        names, codes = record.linked_names, record.linked_credit_codes
+        if len(names) == len(codes):
+            return [(name, code, record.region_code, "") for name, code in zip(names, codes, strict=True)]
+        # lists of different lengths cannot be paired safely: each name and each code on its own
+        return [(name, "", record.region_code, "") for name in names] + [
+            ("", code, record.region_code, "") for code in codes
+        ]
     return []
 
 

@@ -59,12 +59,20 @@ def dedup(records: Sequence[Mapping[str, str]], config: ERConfig, *, seed: int =
 
 
 def link(
-    left: Sequence[Mapping[str, str]], right: Sequence[Mapping[str, str]], config: ERConfig, *, seed: int = 0
+    left: Sequence[Mapping[str, str]],
+    right: Sequence[Mapping[str, str]],
+    config: ERConfig,
+    *,
+    seed: int = 0,
+    model: FellegiSunter | None = None,
 ) -> LinkResult:
-    """Pairs of a left and a right record that describe the same entity (every pair over the threshold)."""
+    """Pairs of a left and a right record that describe the same entity (every pair over the threshold).
+
+    ``model`` scores with given parameters instead of estimating them (for inputs too small for EM).
+    """
     comparisons = [make_comparison(spec) for spec in config.compare]
     tables = [_table(left, config, comparisons), _table(right, config, comparisons)]
-    matches, model, report = _score(tables, config, comparisons, seed)
+    matches, model, report = _score(tables, config, comparisons, seed, model)
     return LinkResult(matches=matches, model=model, blocking=report, comparisons=comparisons)
 
 
@@ -98,15 +106,18 @@ def _random_pairs(left: Table, right: Table, seed: int) -> list[tuple[int, int]]
 
 
 def _score(
-    tables: list[Table], config: ERConfig, comparisons: list[Comparison], seed: int
+    tables: list[Table], config: ERConfig, comparisons: list[Comparison], seed: int, given: FellegiSunter | None = None
 ) -> tuple[list[Match], FellegiSunter, BlockingReport]:
     left, right = tables[0], tables[-1]
     passes = plan_passes(config, comparisons, tables)
     pairs, report = candidate_pairs(passes, tables, max_block_size=config.max_block_size, max_pairs=config.max_pairs)
     patterns = _patterns(comparisons, left, right, pairs)
     sizes = [len(c.levels) for c in comparisons]
-    background = Counter(_patterns(comparisons, left, right, _random_pairs(left, right, seed)))
-    model = fit(Counter(patterns), sizes, u_start=level_frequencies(background, sizes) if background else None)
+    if given is not None:
+        model = given
+    else:
+        background = Counter(_patterns(comparisons, left, right, _random_pairs(left, right, seed)))
+        model = fit(Counter(patterns), sizes, u_start=level_frequencies(background, sizes) if background else None)
     matches = [
         Match(left.ids[i], right.ids[j], probability)
         for (i, j), pattern in zip(pairs, patterns, strict=True)
