@@ -1,10 +1,14 @@
 """Deterministic sample data for the demo, tests and benchmarks.
 
-:class:`SampleGenerator` makes regulated objects, inspections, penalties and
-complaints for one node region. Every method draws from its own random stream,
-seeded from ``(seed, region, method)``: the same seed, region and call give the
-same records whatever else was called before, and ``inspections(n)`` is a
-prefix of ``inspections(n + k)``. The n-th record of a stream keeps its uid.
+:class:`SampleGenerator` makes records of every standard dataset for one node
+region: regulated objects, inspections, penalties and complaints here; the
+matters catalog (``_sample_catalog``), enforcement and other actions
+(``_sample_actions``), credit grades, list entries, public opinion and
+personnel (``_sample_registers``) in the parts it is made of. Every method
+draws from its own random stream, seeded from ``(seed, region, method)``: the
+same seed, region and call give the same records whatever else was called
+before, and ``inspections(n)`` is a prefix of ``inspections(n + k)``. The n-th
+record of a stream keeps its uid.
 
 All codes are valid (credit codes, ID numbers, region codes valid in
 2022-2024, industry codes from the shipped table). Matter codes are
@@ -15,10 +19,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final, TypeVar
+from typing import Final
 
+from adapters._sample_actions import ActionSamples
+from adapters._sample_base import (
+    AGENCIES,
+    BRACKETS,
+    DATA_END,
+    DATA_START,
+    DAY_US,
+    DAYS,
+    HOUR_US,
+    MATTER_BY_CODE,
+    MATTERS,
+    Agency,
+    Place,
+    after,
+    failed_first,
+    make_place,
+    person_name,
+    pick,
+    utc_midnight_us,
+)
+from adapters._sample_catalog import CatalogSamples
+from adapters._sample_registers import RegisterSamples
 from governance._records import (
     ActionHeader,
     CheckItem,
@@ -37,25 +62,11 @@ from governance.codes import (
     make_id_number,
     make_uscc,
     region_level,
-    region_name,
-    region_parent,
 )
 
 __all__ = ["DATA_END", "DATA_START", "SampleGenerator"]
 
-_T = TypeVar("_T")
-
-DATA_START: Final = date(2022, 1, 1)
-"""First day of generated actions and complaints."""
-DATA_END: Final = date(2024, 12, 31)
-"""Last day of generated actions and complaints."""
-
-_DAYS: Final = tuple(DATA_START + timedelta(days=d) for d in range((DATA_END - DATA_START).days + 1))
-_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
-_DAY_US: Final = 86_400_000_000
-_HOUR_US: Final = 3_600_000_000
 _DEFAULT_POOL: Final = 500
-_BRACKETS: Final = ("\u3014", "\u3015")  # the tortoise-shell brackets of document numbers
 _INDIVIDUAL: Final = "\uff08个体工商户\uff09"  # in full-width brackets, as in real names
 
 _PAIRS: Final = tuple(d + c for d in sorted(USCC_CATEGORIES) for c in sorted(USCC_CATEGORIES[d]))
@@ -65,10 +76,6 @@ _WORDS: Final = (
     "宏图", "安泰", "锦程", "立德", "星河", "万象", "和光", "祥瑞", "同创", "致远",
     "春晖", "秋实", "德润", "启航", "远景", "禾丰", "润泽", "长青", "凯旋", "九州",
 )  # fmt: skip
-_SURNAMES: Final = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程沈钟姚方金陆汪范"
-)
-_GIVEN: Final = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华建国文辉玲斌宇浩凯晨婷欣佳俊鹏琳思雨涵博晓燕红海林"
 _STREETS: Final = (
     "文一路", "文三路", "学院路", "中山路", "解放路", "人民路", "建设路",
     "江南大道", "环城北路", "天目山路", "体育场路", "新华路", "工业园路", "科技大道",
@@ -158,49 +165,17 @@ _ORGS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Matter:
-    """An inspection matter and the penalty matter that follows a failed inspection."""
-
-    code: str
-    name: str
-    agency: int  # index into _AGENCIES
-    items: tuple[str, ...]
-    penalty_code: str
-    penalty_name: str
-    legal_basis: str
-
-
-_AGENCIES: Final = (("市场监督管理局", "市监罚"), ("卫生健康局", "卫监罚"), ("应急管理局", "应急罚"))
-_FOOD_ITEMS: Final = ("证照公示情况", "从业人员健康管理", "原料进货查验记录", "食品贮存条件", "餐饮具清洗消毒")
-_MATTERS: Final = (
-    _Matter("33010100000001", "对食品经营者的监督检查", 0, _FOOD_ITEMS, "33010200000001",
-            "对餐饮具未按规定清洗消毒的行政处罚", "《中华人民共和国食品安全法》第一百二十六条"),
-    _Matter("33010100000002", "对产品质量的监督检查", 0, ("产品标识标注", "出厂检验记录", "不合格品处置"),
-            "33010200000002", "对销售不合格产品的行政处罚", "《中华人民共和国产品质量法》第四十九条"),
-    _Matter("33010100000003", "对企业公示信息的抽查", 0, ("年度报告公示信息", "登记住所", "股东及出资信息"),
-            "33010200000003", "对公示信息隐瞒真实情况的行政处罚", "《企业信息公示暂行条例》"),
-    _Matter("33010100000004", "对价格行为的监督检查", 0, ("明码标价", "收费公示", "价格欺诈行为"),
-            "33010200000004", "对不按规定明码标价的行政处罚", "《中华人民共和国价格法》第四十二条"),
-    _Matter("33010100000005", "对计量器具的监督检查", 0, ("强制检定", "计量器具准确度", "定量包装净含量"),
-            "33010200000005", "对使用未经检定计量器具的行政处罚", "《中华人民共和国计量法》"),
-    _Matter("33020100000001", "对公共场所卫生的监督检查", 1, ("卫生许可证", "从业人员健康证明", "公共用品消毒"),
-            "33020200000001", "对公共场所卫生不合格的行政处罚", "《公共场所卫生管理条例》"),
-    _Matter("33030100000001", "对生产经营单位安全生产的监督检查", 2,
-            ("安全生产责任制", "隐患排查治理", "安全培训记录", "应急预案演练"),
-            "33030200000001", "对未按规定开展安全培训的行政处罚", "《中华人民共和国安全生产法》"),
-)  # fmt: skip
 _RESULTS: Final = ("pass",) * 16 + ("fail",) * 2 + ("not_inspected", "not_applicable")
 # Check items: per item, CheckItems in the proportions of _RESULTS; per matter, the item sets
 # an inspection may cover (1-4 consecutive items, wrapping round).
-_CHECK_ITEMS: Final = {item: tuple(CheckItem(item, r) for r in _RESULTS) for m in _MATTERS for item in m.items}
+_CHECK_ITEMS: Final = {item: tuple(CheckItem(item, r) for r in _RESULTS) for m in MATTERS for item in m.items}
 _ITEM_SETS: Final = {
     m.code: tuple(
         tuple(m.items[(start + j) % len(m.items)] for j in range(size))
         for start in range(len(m.items))
         for size in range(1, min(4, len(m.items)) + 1)
     )
-    for m in _MATTERS
+    for m in MATTERS
 }
 _METHODS: Final = ("实地核查", "书面检查", "抽样检测", "网络监测")
 _COMPLAINT_TYPES: Final = ("食品安全", "产品质量", "价格收费", "虚假宣传", "合同纠纷", "计量问题", "服务质量")
@@ -208,62 +183,13 @@ _SERVICES: Final = (("商品", "预包装食品"), ("商品", "家用电器"), (
 _HANDLING: Final = ("received", "accepted", "accepted", "handled", "closed", "closed")
 
 
-@dataclass(frozen=True, slots=True)
-class _Place:
-    """A county of the node's subtree with everything names and numbers need."""
-
-    code: str
-    name: str
-    city: str
-    city_short: str
-    province: str
-    abbreviation: str  # e.g. 杭西 for 杭州市西湖区, used in decision numbers
-
-
-@dataclass(frozen=True, slots=True)
-class _Agency:
-    """A county enforcement agency (an organ: credit code department 1, category 1)."""
-
-    name: str
-    credit_code: str
-
-
-def _utc_midnight_us(day: date) -> int:
-    return (day.toordinal() - _EPOCH_ORDINAL) * _DAY_US
-
-
-def _after(rng: random.Random, day: date) -> int:
-    """An instant from 08:00 (UTC+8) the day after ``day`` to three days later."""
-    return _utc_midnight_us(day) + _DAY_US + rng.randrange(3 * _DAY_US)
-
-
-def _pick(rng: random.Random, options: Sequence[_T]) -> _T:
-    """``rng.choice`` without its per-call overhead: the hot paths make millions of picks."""
-    return options[int(rng.random() * len(options))]
-
-
 # Per day of the data period: ISO date, year, YYYYMM, and 08:00 UTC+8 of the next day in µs.
 _DAY_ROWS: Final = tuple(
-    (day.isoformat(), day.year, f"{day.year}{day.month:02d}", _utc_midnight_us(day) + _DAY_US) for day in _DAYS
+    (day.isoformat(), day.year, f"{day.year}{day.month:02d}", utc_midnight_us(day) + DAY_US) for day in DAYS
 )
 
 
-def _person_name(rng: random.Random) -> str:
-    given = rng.choice(_GIVEN) + (rng.choice(_GIVEN) if rng.random() < 0.7 else "")
-    return rng.choice(_SURNAMES) + given
-
-
-def _place(code: str) -> _Place:
-    city_code = region_parent(code) or code
-    city = region_name(city_code) or ""
-    city_short = city.removesuffix("市")
-    county = region_name(code) or ""
-    city_abbr = "甬" if city_code == "330200" else city_short[:1]
-    province = region_name(code[:2] + "0000") or ""
-    return _Place(code, county, city, city_short, province, city_abbr + county[:1])
-
-
-class SampleGenerator:
+class SampleGenerator(CatalogSamples, ActionSamples, RegisterSamples):
     """Deterministic sample records for one node region.
 
     Args:
@@ -284,24 +210,21 @@ class SampleGenerator:
             raise ValueError(f"no known county-level codes inside region {region}")
         self._seed = seed
         self._region = region
-        self._places = {code: _place(code) for code in counties}
+        self._places = {code: make_place(code) for code in counties}
         self._counties = tuple(counties)
         self._agencies = {code: self._county_agencies(code) for code in counties}
         self._matter_rows = {
-            county: tuple((m, agencies[m.agency], f"{agencies[m.agency].credit_code}4{m.code[-6:]}") for m in _MATTERS)
+            county: tuple((m, agencies[m.agency], f"{agencies[m.agency].credit_code}4{m.code[-6:]}") for m in MATTERS)
             for county, agencies in self._agencies.items()
         }
         self._inspectors = self._inspector_pool()
 
-    def _rng(self, stream: str) -> random.Random:
-        return random.Random(f"{self._seed}:{self._region}:{stream}")
-
-    def _county_agencies(self, county: str) -> tuple[_Agency, ...]:
+    def _county_agencies(self, county: str) -> tuple[Agency, ...]:
         place = self._places[county]
         return tuple(
             # organisation bodies starting with 0 never collide with generated objects' codes
-            _Agency(f"{place.city}{place.name}{name}", make_uscc("1", "1", county, f"0{county[2:]}{kind:02d}0"))
-            for kind, (name, _) in enumerate(_AGENCIES)
+            Agency(f"{place.city}{place.name}{name}", make_uscc("1", "1", county, f"0{county[2:]}{kind:02d}0"))
+            for kind, (name, _) in enumerate(AGENCIES)
         )
 
     def _inspector_pool(self) -> dict[str, tuple[Inspector, ...]]:
@@ -312,8 +235,7 @@ class SampleGenerator:
         for county in self._counties:
             years = sorted(rng.randrange(2008, 2022) for _ in range(per_county))
             pool[county] = tuple(
-                Inspector(_person_name(rng), f"{county}{year}{serial:04d}")
-                for serial, year in enumerate(years, start=1)
+                Inspector(person_name(rng), f"{county}{year}{serial:04d}") for serial, year in enumerate(years, start=1)
             )
         return pool
 
@@ -344,7 +266,7 @@ class SampleGenerator:
             object_type=kind,
             region_code=place.code,
             industry_code=industry,
-            legal_representative=_person_name(rng),
+            legal_representative=person_name(rng),
             established_on=established.isoformat(),
             registered_address=address,
             operating_address=address,
@@ -362,7 +284,7 @@ class SampleGenerator:
         return "93" if draw < 0.95 else rng.choice(_PAIRS)
 
     @staticmethod
-    def _name_and_industry(rng: random.Random, pair: str, place: _Place) -> tuple[str, str]:
+    def _name_and_industry(rng: random.Random, pair: str, place: Place) -> tuple[str, str]:
         word = rng.choice(_WORDS)
         if pair == "91":
             industry = rng.choice(_ENTERPRISE_INDUSTRIES)
@@ -402,19 +324,19 @@ class SampleGenerator:
             raise ValueError("inspections need at least one regulated object")
         targets = [(o, Counterparty(o.name, "2", "uscc", o.credit_code, o.registered_address)) for o in pool]
         rng = self._rng("inspections")
-        return (self._inspection(rng, n, *_pick(rng, targets)) for n in range(1, count + 1))
+        return (self._inspection(rng, n, *pick(rng, targets)) for n in range(1, count + 1))
 
     def _inspection(self, rng: random.Random, n: int, obj: RegulatedObject, party: Counterparty) -> Inspection:
         # the hot path of benchmarks: plain rng.random() index picks, precomputed rows
         rand = rng.random
-        county = obj.region_code if obj.region_code in self._places else _pick(rng, self._counties)
+        county = obj.region_code if obj.region_code in self._places else pick(rng, self._counties)
         object_type = obj.object_type
         if rand() < 0.03:
             party, object_type = self._citizen(rng, county), "natural_person"
-        matter, agency, impl_list_code = _pick(rng, self._matter_rows[county])
-        iso_day, year, month, next_day_us = _pick(rng, _DAY_ROWS)
+        matter, agency, impl_list_code = pick(rng, self._matter_rows[county])
+        iso_day, year, month, next_day_us = pick(rng, _DAY_ROWS)
         inspectors = self._pick_inspectors(rng, county)
-        items = tuple(_pick(rng, _CHECK_ITEMS[item]) for item in _pick(rng, _ITEM_SETS[matter.code]))
+        items = tuple(pick(rng, _CHECK_ITEMS[item]) for item in pick(rng, _ITEM_SETS[matter.code]))
         header = ActionHeader(
             matter_code=matter.code,
             impl_list_code=impl_list_code,
@@ -423,7 +345,7 @@ class SampleGenerator:
             object_type=object_type,
             counterparty=party,
             region_code=county,
-            submitted_at_us=next_day_us + int(rand() * 3 * _DAY_US),
+            submitted_at_us=next_day_us + int(rand() * 3 * DAY_US),
             submitter=inspectors[0].name,
         )
         random_draw = rand() < 0.6
@@ -436,7 +358,7 @@ class SampleGenerator:
             plan_id=f"{county}SJ{month}" if random_draw else "",
             form="01" if random_draw or rand() < 0.5 else "02",
             category="1" if rand() < 0.8 else "2",
-            method=_pick(rng, _METHODS),
+            method=pick(rng, _METHODS),
             result="责令整改" if any(item.result == "fail" for item in items) else "合格",
             check_items=items,
         )
@@ -456,7 +378,7 @@ class SampleGenerator:
         birth = date(1950, 1, 1) + timedelta(days=rng.randrange(18_262))  # to 1999-12-31
         number = make_id_number(county, birth, rng.randrange(1000))
         place = self._places[county]
-        return Counterparty(_person_name(rng), "1", "id_card", number, f"{place.city}{place.name}")
+        return Counterparty(person_name(rng), "1", "id_card", number, f"{place.city}{place.name}")
 
     # --- penalties --------------------------------------------------------------------
 
@@ -469,22 +391,22 @@ class SampleGenerator:
         """
         if not inspections:
             raise ValueError("penalties need at least one inspection")
-        sources = [i for i in inspections if i.result != "合格"] or list(inspections)
+        sources = failed_first(inspections)
         rng = self._rng("penalties")
         serials: dict[str, int] = {}
-        return (self._penalty(rng, n, _pick(rng, sources), serials) for n in range(1, count + 1))
+        return (self._penalty(rng, n, pick(rng, sources), serials) for n in range(1, count + 1))
 
     def _penalty(self, rng: random.Random, n: int, source: Inspection, serials: dict[str, int]) -> Penalty:
         county = source.header.region_code
         if county not in self._places:
             county = rng.choice(self._counties)
-        matter = _MATTER_BY_CODE.get(source.header.matter_code) or rng.choice(_MATTERS)
+        matter = MATTER_BY_CODE.get(source.header.matter_code) or rng.choice(MATTERS)
         agency = self._agencies[county][matter.agency]
         filed = date.fromisoformat(source.action_date) + timedelta(days=rng.randint(1, 30))
         decided = filed + timedelta(days=rng.randint(3, 60))
         kinds = _penalty_kinds(rng)
         fine = rng.randrange(5, 500) * 10_000 if "02" in kinds else 0
-        prefix = self._places[county].abbreviation + _AGENCIES[matter.agency][1]
+        prefix = self._places[county].abbreviation + AGENCIES[matter.agency][1]
         serials[f"{prefix}{decided.year}"] = serial = serials.get(f"{prefix}{decided.year}", 0) + 1
         finding = next((c.item for c in source.check_items if c.result == "fail"), matter.items[0])
         header = ActionHeader(
@@ -495,7 +417,7 @@ class SampleGenerator:
             object_type=source.header.object_type,
             counterparty=source.header.counterparty,
             region_code=county,
-            submitted_at_us=_after(rng, decided),
+            submitted_at_us=after(rng, decided),
             submitter=rng.choice(self._inspectors[county]).name,
         )
         return Penalty(
@@ -503,7 +425,7 @@ class SampleGenerator:
             action_number=f"{county}CF{filed.year}{n:08d}",
             action_name=matter.penalty_name,
             filing_date=filed.isoformat(),
-            decision_number=f"{prefix}{_BRACKETS[0]}{decided.year}{_BRACKETS[1]}{serial}号",
+            decision_number=f"{prefix}{BRACKETS[0]}{decided.year}{BRACKETS[1]}{serial}号",
             decision_date=decided.isoformat(),
             kinds=kinds,
             case_source="监督检查",
@@ -523,11 +445,11 @@ class SampleGenerator:
         if not objects:
             raise ValueError("complaints need at least one regulated object")
         rng = self._rng("complaints")
-        return (self._complaint(rng, n, _pick(rng, objects)) for n in range(1, count + 1))
+        return (self._complaint(rng, n, pick(rng, objects)) for n in range(1, count + 1))
 
     def _complaint(self, rng: random.Random, n: int, obj: RegulatedObject) -> Complaint:
         county = obj.region_code if obj.region_code in self._places else rng.choice(self._counties)
-        day = rng.choice(_DAYS)
+        day = rng.choice(DAYS)
         tip = rng.random() < 0.3
         complaint_type = rng.choice(_COMPLAINT_TYPES)
         service_type, service_name = rng.choice(_SERVICES)
@@ -544,15 +466,12 @@ class SampleGenerator:
             region_code=county,
             details=details,
             # 08:00-20:00 in UTC+8, so the day is the same in UTC and in China
-            received_at_us=_utc_midnight_us(day) + rng.randrange(12 * _HOUR_US),
+            received_at_us=utc_midnight_us(day) + rng.randrange(12 * HOUR_US),
             service_type=service_type,
             service_name=service_name,
             dispute_date=(day - timedelta(days=rng.randint(0, 30))).isoformat(),
             handling_status=rng.choice(_HANDLING),
         )
-
-
-_MATTER_BY_CODE: Final = {matter.code: matter for matter in _MATTERS}
 
 
 def _penalty_kinds(rng: random.Random) -> tuple[str, ...]:

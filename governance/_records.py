@@ -2,7 +2,9 @@
 
 These are what governance, analytics and adapters work on; only ``node.serde``
 maps them to and from protobuf. Dates are ISO ``YYYY-MM-DD`` strings, instants
-are microseconds since the Unix epoch (UTC), money is in fen.
+are microseconds since the Unix epoch (UTC), money is in fen, yes/no flags are
+``"1"``/``"0"`` (``""`` when not recorded). The matters catalog is in
+``_records_catalog``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from governance._records_catalog import ImplList, Matter, MatterMapping, MatterSub
+
 REGULATED_OBJECT: Final = "regulated_object"
+CREDIT_GRADE: Final = "credit_grade"
+LIST_ENTRY: Final = "list_entry"
 INSPECTION: Final = "inspection"
 PENALTY: Final = "penalty"
+ENFORCEMENT: Final = "enforcement"
+OTHER_ACTION: Final = "other_action"
 COMPLAINT: Final = "complaint"
-DATASETS: Final = (REGULATED_OBJECT, INSPECTION, PENALTY, COMPLAINT)
+PUBLIC_OPINION: Final = "public_opinion"
+PERSONNEL: Final = "personnel"
+MATTER: Final = "matter"
+MATTER_SUB: Final = "matter_sub"
+IMPL_LIST: Final = "impl_list"
+MATTER_MAPPING: Final = "matter_mapping"
+DATASETS: Final = (
+    REGULATED_OBJECT,
+    INSPECTION,
+    PENALTY,
+    COMPLAINT,
+    CREDIT_GRADE,
+    LIST_ENTRY,
+    ENFORCEMENT,
+    OTHER_ACTION,
+    PUBLIC_OPINION,
+    PERSONNEL,
+    MATTER,
+    MATTER_SUB,
+    IMPL_LIST,
+    MATTER_MAPPING,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +65,48 @@ class RegulatedObject:
     def uid(self) -> str:
         """Record uid: the credit code (ID number for natural persons)."""
         return self.credit_code
+
+
+@dataclass(frozen=True, slots=True)
+class CreditGrade:
+    """信用风险分类: one assessment of an object's credit risk grade.
+
+    Every assessment is its own record: a new grade never overwrites an old one.
+    """
+
+    credit_code: str
+    grade: str  # A low, B normal, C elevated, D high
+    assessed_on: str
+    assessing_authority: str = ""
+    model_version: str = ""
+
+    @property
+    def uid(self) -> str:
+        """Record uid: ``credit_code@assessed_on``."""
+        return f"{self.credit_code}@{self.assessed_on}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """经营异常名录 or 严重违法失信名单 entry of an object.
+
+    Every entry is its own record. A removal is a new version of the same
+    record (same uid, ``removed_on`` filled in): the store keeps every version,
+    so when the object was listed stays known after it is removed.
+    """
+
+    credit_code: str
+    list_kind: str  # "abnormal_operation" 经营异常名录, "serious_violation" 严重违法失信名单
+    entered_on: str
+    reason: str
+    deciding_authority: str
+    removed_on: str = ""
+    removal_reason: str = ""
+
+    @property
+    def uid(self) -> str:
+        """Record uid: ``credit_code:list_kind:entered_on``."""
+        return f"{self.credit_code}:{self.list_kind}:{self.entered_on}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +194,57 @@ class Penalty:
     fine_fen: int = 0
     closing_date: str = ""
     paid_fen: int = 0
+    # schema version 2; flags are "1" yes, "0" no, "" not recorded
+    hearing_held: str = ""  # 是否听证
+    criminal_case: str = ""  # 是否移送涉嫌犯罪案件
+    major_case: str = ""  # 是否重大案件
+    reconsideration_status: str = ""  # 行政复议状态
+    litigation_status: str = ""  # 行政诉讼状态
+    disclosure_status: str = ""  # 双公示: 0 normal, 1 revoked, 2 deleted
+
+    @property
+    def uid(self) -> str:
+        """Record uid: the action number."""
+        return self.action_number
+
+
+@dataclass(frozen=True, slots=True)
+class Enforcement:
+    """行政强制: an administrative enforcement measure."""
+
+    header: ActionHeader
+    action_number: str
+    action_name: str
+    start_date: str
+    inspection_number: str = ""
+    facts: str = ""
+    legal_basis: str = ""
+    decision_number: str = ""
+    measure_kind: str = ""  # 强制措施种类
+    execution_type: str = ""  # 执行方式
+    result: str = ""
+    extension_date: str = ""  # 延期日期
+    end_date: str = ""
+
+    @property
+    def uid(self) -> str:
+        """Record uid: the action number."""
+        return self.action_number
+
+
+@dataclass(frozen=True, slots=True)
+class OtherAction:
+    """其他行为: a regulatory action that is no inspection, penalty or enforcement."""
+
+    header: ActionHeader
+    action_number: str
+    action_name: str
+    start_date: str
+    inspection_number: str = ""
+    source: str = ""  # 行为来源
+    measure: str = ""  # 处置措施
+    outcome: str = ""  # 处置结果
+    end_date: str = ""
 
     @property
     def uid(self) -> str:
@@ -137,11 +259,11 @@ class Complaint:
     complaint_number: str
     kind: str  # "complaint" or "tip"
     object_name: str
-    object_credit_code: str
     complaint_type: str
     region_code: str
     details: str
     received_at_us: int
+    object_credit_code: str = ""  # callers of hotlines rarely know it: the resolver links by name
     service_type: str = ""
     service_name: str = ""
     dispute_date: str = ""
@@ -153,4 +275,69 @@ class Complaint:
         return self.complaint_number
 
 
-DatasetRecord = RegulatedObject | Inspection | Penalty | Complaint
+@dataclass(frozen=True, slots=True)
+class PublicOpinion:
+    """舆情: a public-opinion item and the objects it mentions."""
+
+    item_id: str
+    source: str
+    title: str
+    published_at_us: int
+    text: str = ""
+    url: str = ""
+    linked_credit_codes: tuple[str, ...] = ()
+    linked_names: tuple[str, ...] = ()
+    region_code: str = ""
+    sentiment: str = ""  # "positive", "neutral", "negative"; "" not assessed
+
+    @property
+    def uid(self) -> str:
+        """Record uid: the item id."""
+        return self.item_id
+
+
+@dataclass(frozen=True, slots=True)
+class Personnel:
+    """执法人员: an enforcement officer (personal data: the ID number is the uid)."""
+
+    id_number: str
+    name: str
+    sex: str  # GB/T 2261.1: "1" male, "2" female
+    birth_date: str
+    organisation: str  # 所属单位
+    organisation_credit_code: str = ""
+    job_level: str = ""  # 职级
+    enforcement_category: str = ""  # 执法类别
+    enforcement_area: str = ""  # 执法区域
+    cert_type: str = ""  # 执法证件类型
+    cert_number: str = ""  # 执法证号
+    cert_issuer: str = ""  # 发证机关
+    cert_valid_from: str = ""
+    cert_valid_to: str = ""
+    on_duty: str = "1"  # "1" 在岗, "0" 离岗
+    is_supervisor: str = ""  # 是否监督人员
+    legal_qualification: str = ""  # 法律职业资格
+    enabled: str = "1"  # "1" enabled, "0" disabled
+
+    @property
+    def uid(self) -> str:
+        """Record uid: the ID number."""
+        return self.id_number
+
+
+DatasetRecord = (
+    RegulatedObject
+    | CreditGrade
+    | ListEntry
+    | Inspection
+    | Penalty
+    | Enforcement
+    | OtherAction
+    | Complaint
+    | PublicOpinion
+    | Personnel
+    | Matter
+    | MatterSub
+    | ImplList
+    | MatterMapping
+)

@@ -18,17 +18,37 @@ from jgnode.exchange.v1 import exchange_pb2
 
 from governance import (
     COMPLAINT,
+    CREDIT_GRADE,
+    ENFORCEMENT,
+    IMPL_LIST,
     INSPECTION,
+    LIST_ENTRY,
+    MATTER,
+    MATTER_MAPPING,
+    MATTER_SUB,
+    OTHER_ACTION,
     PENALTY,
+    PERSONNEL,
+    PUBLIC_OPINION,
     REGULATED_OBJECT,
     ActionHeader,
     CheckItem,
     Complaint,
     Counterparty,
+    CreditGrade,
     DatasetRecord,
+    Enforcement,
+    ImplList,
     Inspection,
     Inspector,
+    ListEntry,
+    Matter,
+    MatterMapping,
+    MatterSub,
+    OtherAction,
     Penalty,
+    Personnel,
+    PublicOpinion,
     RegulatedObject,
 )
 from node.errors import BatchRejectedError
@@ -37,6 +57,7 @@ __all__ = [
     "OP_DELETE",
     "OP_UPSERT",
     "SCHEMA_VERSIONS",
+    "check_schema_version",
     "decode_record",
     "encode_record",
     "pack_payload",
@@ -51,25 +72,55 @@ OP_UPSERT: Final = exchange_pb2.OPERATION_UPSERT
 OP_DELETE: Final = exchange_pb2.OPERATION_DELETE
 TYPE_PREFIX: Final = "type.googleapis.com/"
 
-# domain class -> (dataset, protobuf class); nested classes map to their messages
+# domain class -> protobuf class; nested classes map to their messages
 _MESSAGES: dict[type, type[Message]] = {
     RegulatedObject: datasets_pb2.RegulatedObject,
+    CreditGrade: datasets_pb2.CreditGrade,
+    ListEntry: datasets_pb2.ListEntry,
     Inspection: datasets_pb2.Inspection,
     Penalty: datasets_pb2.Penalty,
+    Enforcement: datasets_pb2.Enforcement,
+    OtherAction: datasets_pb2.OtherAction,
     Complaint: datasets_pb2.Complaint,
+    PublicOpinion: datasets_pb2.PublicOpinion,
+    Personnel: datasets_pb2.Personnel,
+    Matter: datasets_pb2.Matter,
+    MatterSub: datasets_pb2.MatterSub,
+    ImplList: datasets_pb2.ImplList,
+    MatterMapping: datasets_pb2.MatterMapping,
     ActionHeader: datasets_pb2.ActionHeader,
     Counterparty: datasets_pb2.Counterparty,
     Inspector: datasets_pb2.Inspector,
     CheckItem: datasets_pb2.CheckItem,
 }
+# domain class -> dataset name
 _DATASETS: dict[type, str] = {
     RegulatedObject: REGULATED_OBJECT,
+    CreditGrade: CREDIT_GRADE,
+    ListEntry: LIST_ENTRY,
     Inspection: INSPECTION,
     Penalty: PENALTY,
+    Enforcement: ENFORCEMENT,
+    OtherAction: OTHER_ACTION,
     Complaint: COMPLAINT,
+    PublicOpinion: PUBLIC_OPINION,
+    Personnel: PERSONNEL,
+    Matter: MATTER,
+    MatterSub: MATTER_SUB,
+    ImplList: IMPL_LIST,
+    MatterMapping: MATTER_MAPPING,
 }
 _BY_TYPE_URL: dict[str, type] = {TYPE_PREFIX + _MESSAGES[cls].DESCRIPTOR.full_name: cls for cls in _DATASETS}
-SCHEMA_VERSIONS: Final[Mapping[str, int]] = dict.fromkeys(_DATASETS.values(), 1)
+SCHEMA_VERSIONS: Final[Mapping[str, int]] = {
+    **dict.fromkeys(_DATASETS.values(), 1),
+    PENALTY: 2,  # version 2 added the hearing, criminal/major case, reconsideration, litigation, disclosure fields
+}
+"""Payload schema version of each dataset, stamped on every record (``Record.schema_version``).
+
+A version only adds optional fields, so a record of an older version reads with
+them empty; a record of a newer version than this node knows is refused, never
+read without the fields this node does not know about.
+"""
 
 
 _FIELDS: dict[type, tuple[tuple[str, type | None, bool], ...]] = {}
@@ -187,11 +238,17 @@ def stream_prefix(origin: str, dataset: str) -> bytes:
 
 
 def payload_from_record(record: exchange_pb2.Record) -> DatasetRecord | dict[str, Any] | None:
-    """The domain record (or plain dict for a Struct) carried by a record; None for a tombstone."""
+    """The domain record (or plain dict for a Struct) carried by a record; None for a tombstone.
+
+    Raises:
+        BatchRejectedError: The payload is malformed, of an unknown type, or of
+            a newer schema version than this node knows (see :data:`SCHEMA_VERSIONS`).
+    """
     if record.op == OP_DELETE or not record.HasField("payload"):
         return None
     cls = _BY_TYPE_URL.get(record.payload.type_url)
     if cls is not None:
+        check_schema_version(record)
         message = _MESSAGES[cls]()
         try:
             message.ParseFromString(record.payload.value)
@@ -203,6 +260,20 @@ def payload_from_record(record: exchange_pb2.Record) -> DatasetRecord | dict[str
     if not record.payload.Unpack(struct):
         raise BatchRejectedError(f"unknown payload type {record.payload.type_url!r}")
     return MessageToDict(struct)
+
+
+def check_schema_version(record: exchange_pb2.Record) -> None:
+    """Raise BatchRejectedError when a record's payload schema is newer than this node's.
+
+    A record without a version (0) reads as version 1. Datasets this node has
+    no schema for (self-describing payloads) are not checked.
+    """
+    known = SCHEMA_VERSIONS.get(record.dataset)
+    if known is not None and record.schema_version > known:
+        raise BatchRejectedError(
+            f"{record.dataset} record {record.uid!r} (origin {record.origin}) has payload schema version "
+            f"{record.schema_version}, newer than version {known} known here: upgrade this node to read it"
+        )
 
 
 def record_summary(record: exchange_pb2.Record) -> dict[str, Any]:
