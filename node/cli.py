@@ -145,6 +145,13 @@ def _pki_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show = pki.add_parser("show", help="print what a certificate, chain or CRL file says")
     show.add_argument("file", type=Path)
 
+    source = pki.add_parser("issue-source", help="a key and certificate for a department system that pushes rows")
+    source.add_argument("name", metavar="NAME", help="source name, as the node's [[intake]] names it")
+    source.add_argument("--ca", type=Path, required=True, help="CA folder")
+    source.add_argument("--node-id", required=True, help="the node it pushes to")
+    source.add_argument("--out", type=Path, required=True, help="folder for source.key, source.crt and ca.crt")
+    source.add_argument("--days", type=int, default=365)
+
 
 def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dead = sub.add_parser("deadletter", help="batches the parent refused").add_subparsers(
@@ -229,6 +236,23 @@ def _collect_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _config_arg(listing)
 
 
+def _intake_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    push = sub.add_parser("push", help="stream a file's rows to a node's Intake service, as a department system")
+    push.add_argument("file", type=Path, metavar="FILE", help="CSV, TSV, XLSX or JSON Lines in the dataset's columns")
+    push.add_argument("--dataset", required=True, choices=DATASETS)
+    push.add_argument("--node", required=True, metavar="HOST:PORT", help="address of the node")
+    push.add_argument("--identity", type=Path, metavar="DIR", help="folder written by jgnode pki issue-source")
+    push.add_argument("--cert", type=Path, help="source certificate chain (default: DIR/source.crt)")
+    push.add_argument("--key", type=Path, help="its key (default: DIR/source.key)")
+    push.add_argument("--ca", type=Path, help="root certificate (default: DIR/ca.crt)")
+    push.add_argument("--node-id", help="node id the node's certificate must name (default: the one the source's does)")
+    push.add_argument("--batch", help="batch label the node counts the rows under (default: the file name)")
+    push.add_argument("--rows-per-request", type=int, default=1000, help="rows per request (default: 1000)")
+    push.add_argument("--insecure", action="store_true", help="development nodes only: plain text, no certificate")
+    push.add_argument("--source", help="with --insecure: the source name to push as")
+    push.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _resolve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resolve = sub.add_parser("resolve", help="which regulated object each record is about").add_subparsers(
         dest="resolve_command", required=True, metavar="RESOLVE_COMMAND"
@@ -284,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     _er_commands(sub)
     _quarantine_commands(sub)
     _collect_commands(sub)
+    _intake_commands(sub)
     _quality_commands(sub)
     _resolve_commands(sub)
     return parser
@@ -294,6 +319,7 @@ def _handlers() -> dict[str, Handler]:
         cli_collect,
         cli_commands,
         cli_er,
+        cli_intake,
         cli_quality,
         cli_quarantine,
         cli_resolve,
@@ -317,6 +343,7 @@ def _handlers() -> dict[str, Handler]:
         "link": cli_er.link_command,
         "quarantine": cli_quarantine.quarantine,
         "collect": cli_collect.collect,
+        "push": cli_intake.push,
         "quality": cli_quality.quality,
         "resolve": cli_resolve.resolve,
     }

@@ -1,10 +1,12 @@
 """``jgnode collect run NAME`` and ``jgnode collect list``: the collectors of ``[[collect]]``.
 
 ``run`` runs a collector now, in the foreground, with a progress line,
-exactly as the scheduled job would (same lock or watermark, same rules); it
-exits 3 when rows went to quarantine or files to the failed folder, 1 when the
-run stopped early (outbox full, database unavailable, source unreachable). ``list`` shows every
-collector with its schedule and the next run time the node's job store holds.
+exactly as the scheduled job would (same lock, watermark or export position,
+same rules); it exits 3 when rows went to quarantine, files to the failed
+folder or records could not be exported, 1 when the run stopped early (outbox
+full, database unavailable, source or target unreachable). ``list`` shows
+every collector with its schedule and the next run time the node's job store
+holds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 
 from node.cli import require_file
 from node.collect import run_collector
-from node.collect_settings import CollectorSettings
+from node.collect_settings import CollectorSettings, ExportSink
 from node.errors import ConfigError
 from node.scheduler import next_run_times
 from node.settings import NodeSettings, load_settings
@@ -54,6 +56,8 @@ def _run(settings: NodeSettings, collector: CollectorSettings, *, progress: bool
         print(f"  failed: {failure}")
     if report.stopped:
         left = "the rows after the watermark" if report.batches else f"the files left in {collector.where()}"
+        if isinstance(collector, ExportSink):
+            left = "the records after the position"
         print(f"jgnode: error: {report.stopped}; {left} are taken next run", file=sys.stderr)
         return 1
     return 3 if report.quarantined or report.failed else 0

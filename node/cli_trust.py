@@ -12,9 +12,10 @@ from jgnode.exchange.v1 import admin_pb2
 
 from node.cli import require_file
 from node.cli_commands import check_bundles, provenance_bundles
+from node.cli_intake import issue_source
 from node.enroll import install_certificate, issue_from, publish_crl, write_request
 from node.errors import ConfigError, NotFoundError
-from node.pki import CaDir, load_certificates, node_certificate, request_subject
+from node.pki import CaDir, load_certificates, node_certificate, request_subject, source_certificate
 from node.runtime import now_us
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing
@@ -39,6 +40,8 @@ def _when(moment: datetime | None) -> str:
 def pki(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch per subcommand
     """Dispatch ``jgnode pki <command>``."""
     command = args.pki_command
+    if command == "issue-source":
+        return issue_source(args)
     if command == "init-root":
         CaDir.init_root(args.dir, node_id=args.node_id, name=args.name, days=args.days, crl_days=args.crl_days)
         print(f"root CA for {args.node_id} in {args.dir}: certificate {args.dir / 'ca.crt'} (give it to every node),")
@@ -128,13 +131,24 @@ def _show(path: Path) -> int:
             print(f"  serial {revoked.serial_number:x} revoked {_when(revoked.revocation_date_utc)}")
         return 0
     for cert in load_certificates(data):
-        info = node_certificate(cert)
-        role = "CA" if info.is_ca else f"node, {info.signing_suite} signing key"
+        if any(u.startswith("urn:jgnode:source:") for u in _uris(cert)):
+            name, role = source_certificate(cert).label, "source, TLS client"
+        else:
+            info = node_certificate(cert)
+            name, role = info.node_id, "CA" if info.is_ca else f"node, {info.signing_suite} signing key"
         print(
-            f"{info.node_id} ({role}) serial {info.serial:x}, issued by {cert.issuer.rfc4514_string()}, "
+            f"{name} ({role}) serial {cert.serial_number:x}, issued by {cert.issuer.rfc4514_string()}, "
             f"valid {_when(cert.not_valid_before_utc)} to {_when(cert.not_valid_after_utc)}"
         )
     return 0
+
+
+def _uris(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return list(san.get_values_for_type(x509.UniformResourceIdentifier))
 
 
 # -- dead letters --------------------------------------------------------------------

@@ -34,8 +34,9 @@ from typing import Final
 from adapters.files import FileReader
 from node.collect_db import run_db_collector
 from node.collect_report import CollectReport
-from node.collect_settings import CollectorSettings, DbCollector, FilesCollector
+from node.collect_settings import CollectorSettings, DbCollector, ExportSink, FilesCollector
 from node.errors import BackpressureError, IngestError, StoreError
+from node.export_sink import run_export
 from node.ingest import IngestReport, ingest_rows
 from node.store import BacklogGuard, Store
 
@@ -55,7 +56,9 @@ def run_collector(
     stop: threading.Event | None = None,
     on_stored: Callable[[], object] | None = None,
 ) -> CollectReport:
-    """Run ``collector`` once, now, in this thread."""
+    """Run ``collector`` once, now, in this thread (an export writes records out instead: ``node.export_sink``)."""
+    if isinstance(collector, ExportSink):
+        return run_export(store, collector, stop=stop, progress=progress)
     if isinstance(collector, DbCollector):
         return run_db_collector(store, collector, guard=guard, progress=progress, stop=stop, on_stored=on_stored)
     report = CollectReport(collector.name)

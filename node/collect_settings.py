@@ -1,10 +1,19 @@
 """Settings of the collection adapters: one ``[[collect]]`` table per collector in ``node.toml``.
 
 Each collector has a ``kind``: ``files`` (a watched drop folder of CSV, TSV,
-XLSX or JSON Lines files; the default when ``kind`` is left out) or ``db``
-(polling a table or query of any SQLAlchemy database by a watermark column).
+XLSX or JSON Lines files; the default when ``kind`` is left out), ``db``
+(polling a table or query of any SQLAlchemy database by a watermark column)
+or ``export`` (the other direction: writing the node's records into
+front-table-shaped tables of any SQLAlchemy database). An export is a
+``[[collect]]`` entry rather than a table of its own because it is the same
+kind of job: named, scheduled, with a persistent position, run by the same
+scheduler, job store and ``jgnode collect run/list``, and it is the mirror
+image of a ``db`` collector reading a front table.
 :data:`CollectorSettings` is their union, discriminated by ``kind``; the
 scheduler only needs ``name``, ``schedule`` and ``misfire_grace_s`` from each.
+
+``[[intake]]`` tables (:class:`IntakeSource`) name the department systems
+that may push rows to the node over the ``Intake`` gRPC service.
 """
 
 from __future__ import annotations
@@ -24,12 +33,15 @@ __all__ = [
     "FRONT_TABLE_COLUMNS",
     "CollectorSettings",
     "DbCollector",
+    "ExportSink",
     "FilesCollector",
+    "IntakeSource",
     "Schedule",
     "collector_fields",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 FRONT_TABLE_COLUMNS: Final = ("cd_id", "cd_time", "cd_source", "cd_batch", "cd_operation")
 """The national front-table columns: row id, change time, source system, batch, operation (i/u/d)."""
 
@@ -68,6 +80,14 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_url(value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ValueError("url is not an SQLAlchemy database URL (dialect+driver://user@host/database)") from None
+    return value
+
+
 def _check_dataset(value: str) -> str:
     if value not in DATASET_TYPES:
         raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(DATASET_TYPES))}")
@@ -95,19 +115,13 @@ def collector_fields(dataset: str) -> tuple[str, ...]:
     return (*columns(DATASET_TYPES[dataset]), "op")
 
 
-class _Collector(BaseModel):
-    """What every collector kind has: a name, a dataset, a column mapping, cleaning and a schedule."""
+class _Scheduled(BaseModel):
+    """What every ``[[collect]]`` kind has: a name and a schedule."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     """Unique name of the collector (letters, digits, ``_``, ``-``); used by ``jgnode collect run NAME``."""
-    dataset: str
-    """Dataset of every row: inspection, regulated_object, penalty or complaint."""
-    mapping: dict[str, str] = Field(default_factory=dict)
-    """Source column (or JSON key) -> field name; unmapped columns are used as they are."""
-    clean: dict[str, str] = Field(default_factory=dict)
-    """Field -> cleaning kind (text, name, code, date, datetime, amount, enum:<name>), applied before validation."""
     schedule: Schedule
     """When the collector runs."""
     misfire_grace_s: float = Field(3600.0, gt=0)
@@ -117,6 +131,17 @@ class _Collector(BaseModel):
     @classmethod
     def _name_shape(cls, value: str) -> str:
         return _check_name(value)
+
+
+class _Collector(_Scheduled):
+    """What every collector kind that takes rows in has: a dataset, a column mapping and cleaning."""
+
+    dataset: str
+    """Dataset of every row: inspection, regulated_object, penalty or complaint."""
+    mapping: dict[str, str] = Field(default_factory=dict)
+    """Source column (or JSON key) -> field name; unmapped columns are used as they are."""
+    clean: dict[str, str] = Field(default_factory=dict)
+    """Field -> cleaning kind (text, name, code, date, datetime, amount, enum:<name>), applied before validation."""
 
     @field_validator("dataset")
     @classmethod
@@ -191,11 +216,7 @@ class DbCollector(_Collector):
     @field_validator("url")
     @classmethod
     def _url_shape(cls, value: str) -> str:
-        try:
-            make_url(value)
-        except ArgumentError:
-            raise ValueError("url is not an SQLAlchemy database URL (dialect+driver://user@host/database)") from None
-        return value
+        return _check_url(value)
 
     @model_validator(mode="after")
     def _source_complete(self) -> DbCollector:
@@ -233,6 +254,100 @@ class DbCollector(_Collector):
         return f"{url} {self.table}" if self.table else f"{url} (query)"
 
 
+class ExportSink(_Scheduled):
+    """The node's records written into front-table-shaped tables of a database, exactly once.
+
+    One table per dataset: the dataset's CSV columns plus ``cd_id``, ``cd_time``,
+    ``cd_source``, ``cd_batch`` and ``cd_operation`` (see ``node/export_sink.py``).
+    """
+
+    kind: Literal["export"]
+    """Adapter kind."""
+    url: str
+    """SQLAlchemy URL of the target database (``postgresql+psycopg://user@host/db``, ``sqlite:////abs/path.db``)."""
+    datasets: tuple[str, ...] = ()
+    """Datasets exported; empty: every dataset."""
+    tables: dict[str, str] = Field(default_factory=dict)
+    """Dataset -> target table (``schema.table`` allowed); default: the dataset's name. Created when missing."""
+    origins: Literal["all", "own", "received"] = "all"
+    """Whose records: all held, this node's own, or those received from children."""
+    source_code: str | None = Field(None, min_length=1, max_length=32)
+    """The ``cd_source`` of every row; default this node's region code."""
+    batch_rows: int = Field(5000, gt=0)
+    """Records written per target transaction (one ``cd_batch`` number each); the position moves with them."""
+
+    @field_validator("url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_dataset(d) for d in value)
+
+    @model_validator(mode="after")
+    def _tables_fit(self) -> ExportSink:
+        for dataset, name in self.tables.items():
+            if dataset not in self.exported_datasets:
+                raise ValueError(f"export {self.name}: tables names {dataset!r}, which it does not export")
+            if not _TABLE.match(name):
+                raise ValueError(f"export {self.name}: table {name!r} is not a plain [schema.]table name")
+        names = [self.table_of(d) for d in self.exported_datasets]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"export {self.name}: several datasets go to table {', '.join(doubled)}")
+        return self
+
+    @property
+    def exported_datasets(self) -> tuple[str, ...]:
+        """The datasets in effect."""
+        return self.datasets or tuple(DATASET_TYPES)
+
+    @property
+    def dataset(self) -> str:
+        """The datasets exported, for listings."""
+        return ",".join(self.datasets) if self.datasets else "all"
+
+    def table_of(self, dataset: str) -> str:
+        """The target table of ``dataset``."""
+        return self.tables.get(dataset, dataset)
+
+    def where(self) -> str:
+        """Where the records go, for listings (the URL without its password)."""
+        return f"-> {make_url(self.url).render_as_string(hide_password=True)}"
+
+
+class IntakeSource(BaseModel):
+    """A department system allowed to push rows over the ``Intake`` gRPC service (``[[intake]]``).
+
+    Over mutual TLS it presents a source certificate naming this node and
+    ``name`` (``jgnode pki issue-source``); on an insecure development node it
+    states ``name`` in the ``jgnode-source`` metadata.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Unique source name (letters, digits, ``_``, ``-``), as its certificate names it."""
+    datasets: tuple[str, ...] = Field(min_length=1)
+    """The datasets it may push; any other is refused (PERMISSION_DENIED)."""
+    max_rows: int = Field(10_000, gt=0)
+    """Most rows one request may carry; a larger request is refused (INVALID_ARGUMENT)."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"source name {value!r} may only use letters, digits, '_' and '-'")
+        return value
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_dataset(d) for d in value)
+
+
 def _files_by_default(value: Any) -> Any:
     """A ``[[collect]]`` table without ``kind`` is a drop folder (the first kind, configured before there were more)."""
     if isinstance(value, dict) and "kind" not in value:
@@ -241,6 +356,6 @@ def _files_by_default(value: Any) -> Any:
 
 
 CollectorSettings = Annotated[
-    FilesCollector | DbCollector, Field(discriminator="kind"), BeforeValidator(_files_by_default)
+    FilesCollector | DbCollector | ExportSink, Field(discriminator="kind"), BeforeValidator(_files_by_default)
 ]
 """The settings of one collector, by ``kind``."""

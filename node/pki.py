@@ -8,6 +8,13 @@ signing key (Ed25519 or SM2, carried in a jgnode extension, because X.509
 libraries do not encode SM2 keys). A CA may only certify nodes inside its own
 region subtree; validation enforces that on every link of a chain.
 
+A CA also issues **source certificates** to the department systems that push
+rows to a node (``jgnode pki issue-source``): a TLS client certificate naming
+one source of one node (SAN URI ``urn:jgnode:source:<node id>/<name>``), with
+no data signing key. It chains like a node certificate, the node it names
+must lie in every issuer's subtree, and it is revoked by
+``jgnode pki revoke <node id>/<name>``.
+
 Each CA publishes a certificate revocation list with a ``nextUpdate``; a node
 treats a CRL past it as stale (see :class:`CrlSet`).
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +42,12 @@ from node.settings import NODE_ID
 
 __all__ = [
     "SIGNING_KEY_OID",
+    "SOURCE_NAME",
     "CaDir",
     "CertificateTimeError",
     "CrlSet",
     "NodeCertificate",
+    "SourceCertificate",
     "dns_name",
     "fingerprint",
     "generate_tls_key",
@@ -46,13 +56,18 @@ __all__ = [
     "node_certificate",
     "public_key_der",
     "request_subject",
+    "source_certificate",
     "validate_chain",
+    "validate_source_chain",
     "write_private",
 ]
 
 # a private arc (2.25 = UUID-based OID, ITU-T X.667): the node's data signing key
 SIGNING_KEY_OID = x509.ObjectIdentifier("2.25.196341658410383785498411212003624311897")
 _URI_PREFIX = "urn:jgnode:node:"
+_SOURCE_PREFIX = "urn:jgnode:source:"
+SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""What a source name may look like (letters, digits, ``_``, ``-``)."""
 _HASH = hashes.SHA256()
 
 
@@ -171,6 +186,42 @@ def node_certificate(cert: x509.Certificate) -> NodeCertificate:
     return NodeCertificate(cert, node_id, is_ca, suite, key)
 
 
+@dataclass(frozen=True, slots=True)
+class SourceCertificate:
+    """What a source certificate says: which department system (source) of which node it identifies."""
+
+    cert: x509.Certificate
+    node_id: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        """``<node id>/<name>``: how issued.json, ``jgnode pki revoke`` and messages name the source."""
+        return f"{self.node_id}/{self.name}"
+
+
+def source_certificate(cert: x509.Certificate) -> SourceCertificate:
+    """Read the source a certificate names; VerificationError when it is not a source certificate."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        raise VerificationError("certificate names no source (no subjectAltName)") from None
+    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
+    sources = [u[len(_SOURCE_PREFIX) :] for u in uris if u.startswith(_SOURCE_PREFIX)]
+    if len(sources) != 1 or any(u.startswith(_URI_PREFIX) for u in uris):
+        raise VerificationError(f"certificate must name exactly one source ({_SOURCE_PREFIX}<node id>/<name>)")
+    node_id, _, name = sources[0].partition("/")
+    if not NODE_ID.match(node_id) or not SOURCE_NAME.match(name):
+        raise VerificationError(f"certificate names {sources[0]!r}, not <node id>/<source name>")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if is_ca:
+        raise VerificationError(f"a CA certificate cannot identify source {sources[0]}")
+    return SourceCertificate(cert, node_id, name)
+
+
 def make_request(
     *, node_id: str, tls_key: ec.EllipticCurvePrivateKey, suite: str = "", signing_key: bytes = b"", ca: bool = False
 ) -> x509.CertificateSigningRequest:
@@ -207,7 +258,40 @@ def validate_chain(
     ``crls``, no certificate may be revoked and every issuer's CRL must be
     current. Raises VerificationError naming the first failure.
     """
-    path = [node_certificate(leaf)]
+    first = node_certificate(leaf)
+    return [first, *_issuer_path(leaf, first.node_id, first.node_id, intermediates, anchors, now=now, crls=crls)]
+
+
+def validate_source_chain(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    *,
+    now: dt.datetime,
+    crls: CrlSet | None = None,
+) -> tuple[SourceCertificate, list[NodeCertificate]]:
+    """Check a source certificate back to a trust anchor, by the rules of :func:`validate_chain`.
+
+    The source's node must lie in every issuer's subtree. Returns the source
+    and its issuers, nearest first.
+    """
+    source = source_certificate(leaf)
+    label = f"source {source.label}"
+    return source, _issuer_path(leaf, source.node_id, label, intermediates, anchors, now=now, crls=crls)
+
+
+def _issuer_path(
+    leaf: x509.Certificate,
+    node_id: str,
+    label: str,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    *,
+    now: dt.datetime,
+    crls: CrlSet | None,
+) -> list[NodeCertificate]:
+    """The CAs from ``leaf``'s issuer up to an anchor (empty when ``leaf`` is one); ``node_id`` is what leaf names."""
+    path: list[NodeCertificate] = []
     pool = list(intermediates)
     anchor_fps = {fingerprint(a) for a in anchors}
     current = leaf
@@ -217,16 +301,16 @@ def validate_chain(
             return path
         issuer = _find_issuer(current, [*pool, *anchors])
         if issuer is None or fingerprint(issuer) == fingerprint(current):  # unknown issuer, or a foreign root
-            raise VerificationError(f"certificate of {path[-1].node_id} does not chain to a trusted root")
+            raise VerificationError(f"certificate of {label} does not chain to a trusted root")
         issuer_info = node_certificate(issuer)
         if not issuer_info.is_ca:
-            raise VerificationError(f"{issuer_info.node_id} is not a CA but issued {path[-1].node_id}'s certificate")
-        if not _subtree_ok(issuer_info.node_id, path[-1].node_id):
-            raise VerificationError(f"CA {issuer_info.node_id} may not certify {path[-1].node_id}: outside its subtree")
+            raise VerificationError(f"{issuer_info.node_id} is not a CA but issued {label}'s certificate")
+        if not _subtree_ok(issuer_info.node_id, node_id):
+            raise VerificationError(f"CA {issuer_info.node_id} may not certify {label}: outside its subtree")
         if crls is not None:
             crls.check(current, issuer, now=now)
         path.append(issuer_info)
-        current = issuer
+        current, node_id, label = issuer, issuer_info.node_id, issuer_info.node_id
     raise VerificationError("certificate chain too long")
 
 
@@ -453,6 +537,48 @@ class CaDir:
             "node_id": subject.node_id,
             "not_after": not_after.isoformat(),
             "ca": str(subject.is_ca),
+        }
+        self._save_issued(issued)
+        return [cert, *self.chain]
+
+    def issue_source(
+        self, public_key: ec.EllipticCurvePublicKey, *, node_id: str, name: str, days: int
+    ) -> list[x509.Certificate]:
+        """Certify ``public_key`` as source ``name`` of node ``node_id`` (a TLS client); returns the chain."""
+        if not SOURCE_NAME.match(name):
+            raise ConfigError(f"source name {name!r} may only use letters, digits, '_' and '-'")
+        if not NODE_ID.match(node_id):
+            raise ConfigError(f"{node_id!r} is not a node id")
+        if not _subtree_ok(self.info.node_id, node_id):
+            raise VerificationError(f"CA {self.info.node_id} may not certify sources of {node_id}: outside its subtree")
+        now = dt.datetime.now(dt.UTC)
+        not_after = min(now + dt.timedelta(days=days), self.cert.not_valid_after_utc)
+        key = self._key()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_id}/{name} source")]))
+            .issuer_name(self.cert.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(ca=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"{_SOURCE_PREFIX}{node_id}/{name}")]),
+                critical=False,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+            .sign(key, _HASH)
+        )
+        issued = self._issued()
+        issued[f"{cert.serial_number:x}"] = {
+            "node_id": f"{node_id}/{name}",
+            "not_after": not_after.isoformat(),
+            "ca": "False",
+            "kind": "source",
         }
         self._save_issued(issued)
         return [cert, *self.chain]

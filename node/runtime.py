@@ -11,11 +11,13 @@ from pathlib import Path
 
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc
+from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc, intake_pb2
 
 from node.client import ADDRESS_FILE
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import Transport, make_server
+from node.intake import PushIntake
+from node.intake_servicer import IntakeServicer, identify_source, intake_handler
 from node.projector import Projector
 from node.resolver import Resolver
 from node.scheduler import CollectScheduler
@@ -33,6 +35,7 @@ SERVICE_NAMES = (
     exchange_pb2.DESCRIPTOR.services_by_name["Exchange"].full_name,
     exchange_pb2.DESCRIPTOR.services_by_name["Trust"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["NodeAdmin"].full_name,
+    intake_pb2.DESCRIPTOR.services_by_name["Intake"].full_name,
 )
 
 
@@ -82,6 +85,9 @@ class Node:
             backlog=self.store.backlog_guard(settings.limits),
         )
         self.collectors = CollectScheduler(settings, self.store, on_stored=self.sealer.wake)
+        self.push_intake = PushIntake(
+            self.store, settings.intake, guard=self.store.backlog_guard(settings.limits), on_stored=self.sealer.wake
+        )
         self.keeper = TrustKeeper(
             settings=settings,
             trust=self.trust,
@@ -108,6 +114,13 @@ class Node:
             ),
             self.server,
         )
+        intake = IntakeServicer(
+            self.push_intake,
+            identify_source(self.trust, node_id=settings.node_id, insecure=settings.tls.insecure),
+            refused=self.receiver.record_refused_caller,
+            max_message_bytes=settings.limits.max_message_bytes,
+        )
+        self.server.add_generic_rpc_handlers((intake_handler(intake),))
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)

@@ -1,11 +1,13 @@
 """The collectors' schedule: an APScheduler whose job state lives in ``<data_dir>/jobs.db``.
 
 Each configured collector is one job, ``collect:<name>``, with an interval or
-cron trigger (China Standard Time). The job store keeps every job's next run
-time across restarts: a node that starts again keeps the schedule it had, a run
-missed while it was down happens once at start (``coalesce``) if it is no older
-than the collector's ``misfire_grace_s``, and a collector never runs twice at
-once (``max_instances=1``). A job whose schedule changed in ``node.toml`` is
+cron trigger (China Standard Time); a front-table export (``kind = "export"``)
+is a job like any other, its position kept in its target database. The job
+store keeps every job's next run time across restarts: a node that starts
+again keeps the schedule it had, a run missed while it was down happens once
+at start (``coalesce``) if it is no older than the collector's
+``misfire_grace_s``, and a collector never runs twice at once
+(``max_instances=1``). A job whose schedule changed in ``node.toml`` is
 replaced; a job whose collector was removed is deleted.
 
 Jobs are stored as references to the module-level :func:`run_scheduled` with

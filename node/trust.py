@@ -30,10 +30,12 @@ from node.errors import ConfigError, VerificationError
 from node.pki import (
     CertificateTimeError,
     CrlSet,
+    SourceCertificate,
     fingerprint,
     load_certificates,
     node_certificate,
     validate_chain,
+    validate_source_chain,
 )
 from node.settings import NodeSettings
 from node.signing import KeyRing, Signer, TrustedKey, key_id_for, load_signer
@@ -200,6 +202,22 @@ class TrustStore:
             self._check_revocation(fp, [p.cert for p in path], now=self._clock(), known=fp in self._accepted_peers)
             self._accepted_peers[fp] = path[0].node_id
         return path[0].node_id
+
+    def source(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> SourceCertificate:
+        """The source (department system) a TLS peer certificate names, after the same checks as :meth:`peer`."""
+        certs = _parsed([pem])
+        leaf = certs[0]
+        fp = fingerprint(leaf)
+        with self._lock:
+            for cert in [*certs[1:], *_parsed(intermediates)]:
+                if node_certificate(cert).is_ca:
+                    self._learn_ca(cert)
+            now = self._clock()
+            source, issuers = validate_source_chain(leaf, list(self._pool.values()), self.anchors, now=now)
+            path = [leaf, *(p.cert for p in issuers)]
+            self._check_revocation(fp, path, now=now, known=fp in self._accepted_peers)
+            self._accepted_peers[fp] = source.label
+        return source
 
     def trust_own(self, signer: Signer, cert: x509.Certificate) -> None:
         """Trust this node's own signing key (its certificate is checked, but a problem only warns)."""

@@ -22,7 +22,7 @@ from governance import RegulatedObject
 from node import collect as collect_module
 from node.cli import main
 from node.collect import run_collector
-from node.collect_settings import DbCollector, FilesCollector, Schedule
+from node.collect_settings import DbCollector, ExportSink, FilesCollector, IntakeSource, Schedule
 from node.errors import ConfigError
 from node.runtime import Node
 from node.scheduler import next_run_times
@@ -304,14 +304,18 @@ def test_collector_settings_in_toml_paths_defaults_and_unique_names(tmp_path: Pa
 def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "deploy" / "node.example.toml"
     text = example.read_text(encoding="utf-8")
-    for model in (FilesCollector, DbCollector, Schedule):  # every key is at least mentioned, so operators can find it
+    for model in (FilesCollector, DbCollector, ExportSink, IntakeSource, Schedule):  # every key is at least mentioned
         for name in model.model_fields:
             assert f"{name} =" in text or f"[collect.{name}]" in text, f"node.example.toml does not mention {name}"
-    setting = re.compile(r'^# (\[\[?collect|[\w"\u4e00-\u9fff]+ *=)')
+    setting = re.compile(r'^# (\[\[?(collect|intake)|[\w"\u4e00-\u9fff]+ *=)')
     live = "\n".join(line[2:] if setting.match(line) else line for line in text.splitlines())
     path = tmp_path / "node.toml"
     path.write_text(live, encoding="utf-8")
-    collector, polled = load_settings(path).collect
+    settings = load_settings(path)
+    collector, polled, exported = settings.collect
+    assert isinstance(exported, ExportSink)
+    assert exported.table_of("penalty") == "qzb_xzcf"
+    assert [s.name for s in settings.intake] == ["amr-system"]
     assert isinstance(collector, FilesCollector)
     assert isinstance(polled, DbCollector)
     assert polled.name == "inspections-front"
