@@ -73,7 +73,7 @@ FEEDS: Final[Mapping[str, FeedPreset]] = {
             "region": "region_code",
             "sentiment": "sentiment",
         },
-        clean={"published_at": "datetime", "title": "text", "text": "text"},
+        clean={"published_at": "datetime", "title": "text", "text": "text", "sentiment": "enum:sentiment"},
         description="public-opinion monitoring items -> public_opinion, linked to the entities they name",
     ),
 }

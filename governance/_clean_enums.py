@@ -237,6 +237,12 @@ _TABLES: Final = (
         {"complaint": "投诉", "tip": "举报"},
         {"投诉件": "complaint", "举报件": "tip"},
     ),
+    Enumeration(
+        "sentiment",
+        "舆情倾向",
+        {"positive": "正面", "neutral": "中性", "negative": "负面"},
+        {"正向": "positive", "积极": "positive", "负向": "negative", "消极": "negative", "中立": "neutral"},
+    ),
 )
 
 ENUMERATIONS: Final[Mapping[str, Enumeration]] = MappingProxyType({table.name: table for table in _TABLES})

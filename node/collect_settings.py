@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.csv_records import DATASET_TYPES, columns, uid_column
+from adapters.feeds import feed_preset
 from governance.clean import field_cleaner
 
 __all__ = [
@@ -154,17 +155,38 @@ class _Collector(_Scheduled):
         return self
 
 
+def _with_preset(value: Any) -> Any:
+    """A ``[[collect]]`` table with ``preset``: the feed's dataset, mapping and cleaning under the table's own."""
+    if not isinstance(value, dict) or not value.get("preset"):
+        return value
+    try:
+        preset = feed_preset(str(value["preset"]))
+    except ValueError as exc:
+        raise ValueError(f"collector {value.get('name', '?')}: {exc}") from None
+    if value.get("dataset", preset.dataset) != preset.dataset:
+        raise ValueError(f"collector {value.get('name', '?')}: preset {value['preset']} fills {preset.dataset}")
+    return {
+        **value,
+        "dataset": preset.dataset,
+        "mapping": {**preset.mapping, **value.get("mapping", {})},
+        "clean": {**preset.clean, **value.get("clean", {})},
+    }
+
+
 class FilesCollector(_Collector):
     """A watched drop folder: every stable file matching ``pattern`` is ingested, then moved aside."""
 
     kind: Literal["files"] = "files"
     """Adapter kind."""
+    preset: str | None = None
+    """A third-party feed (``hotline_12345``, ``opinion``; see ``adapters/feeds.py``): its dataset, mapping
+    and cleaning, which the table's own ``mapping`` and ``clean`` keys override."""
     folder: Path
     """The drop folder."""
     pattern: str = "*"
     """Glob of the file names taken (``*.xlsx``); names ending .part/.tmp and hidden files never are."""
-    format: Literal["auto", "csv", "tsv", "xlsx", "jsonl"] = "auto"
-    """File format; ``auto`` goes by the suffix (.csv, .tsv/.tab/.txt, .xlsx, .jsonl/.ndjson)."""
+    format: Literal["auto", "csv", "tsv", "xlsx", "jsonl", "json"] = "auto"
+    """File format; ``auto`` goes by the suffix (.csv, .tsv/.tab/.txt, .xlsx, .jsonl/.ndjson, .json)."""
     sheet: str | None = None
     """XLSX: the worksheet to read (default: the first)."""
     done_folder: Path | None = None
@@ -173,6 +195,11 @@ class FilesCollector(_Collector):
     """Where unreadable files are moved, with ``<name>.error.txt``; default ``<folder>/failed``."""
     settle_s: float = Field(5.0, ge=0)
     """A file modified less than this many seconds ago is still being written: left for the next run."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, value: Any) -> Any:
+        return _with_preset(value)
 
     def where(self) -> str:
         """Where the rows come from, for listings."""

@@ -7,14 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from adapters.feeds import FEEDS, feed_preset
 from adapters.files import FileFormatError, FileReader
-from governance import RegulatedObject
+from governance import PublicOpinion, RegulatedObject
 from governance.codes import make_uscc
+from node.collect import run_collector
+from node.collect_settings import CollectorSettings, FilesCollector
 from node.ingest import ingest_records, ingest_rows
 from node.resolve import resolve_records
-from node.store import DecisionBook, Store
+from node.serde import decode_record, payload_from_record
+from node.store import DecisionBook, Store, StreamKey
 
 NOW = 1_780_000_000_000_000
 OBJECTS = [
@@ -93,6 +97,7 @@ def test_opinion_items_from_a_json_document_link_each_entity(tmp_path: Path, sto
                     {"name": "浙江恒瑞医疗器械有限公司", "code": OBJECTS[3].credit_code},
                 ],
                 "region": "330106",
+                "sentiment": "负面",
             },
             {"id": "YQ-2", "source": "论坛", "title": "无关", "publish_time": "2023-01-06T10:00:00+08:00"},
         ],
@@ -102,12 +107,25 @@ def test_opinion_items_from_a_json_document_link_each_entity(tmp_path: Path, sto
     reader = _read(path, "opinion")
     report = ingest_rows(store, reader.records(path), dataset="public_opinion", source=str(path))
     assert (report.stored, report.quarantined) == (2, 0)
+    assert _opinion(store, "YQ-1").sentiment == "negative"
     resolve_records(store, now_us=NOW)
     by_uid = {d.uid: d for d in DecisionBook(store).find()}
     # the CSV list shape drops the empty code, so names and codes no longer pair up: each stands alone
     assert by_uid["YQ-1#1"].object_code == OBJECTS[1].credit_code
     assert by_uid["YQ-1#2"].object_code == OBJECTS[3].credit_code
     assert "YQ-1#3" not in by_uid  # the code alone: a known object's, confirmed
+
+
+def _opinion(store: Store, uid: str) -> PublicOpinion:
+    stream = store.stream_id(StreamKey("330106", "public_opinion"))
+    assert stream is not None
+    for _seq, body in store.records_after(stream, 0, 100):
+        record = decode_record(body)
+        if record.uid == uid:
+            payload = payload_from_record(record)
+            assert isinstance(payload, PublicOpinion)
+            return payload
+    raise AssertionError(uid)
 
 
 def test_a_json_document_that_holds_no_record_list_is_refused_whole(tmp_path: Path) -> None:
@@ -121,3 +139,39 @@ def test_presets_are_known_by_name() -> None:
     assert set(FEEDS) == {"hotline_12345", "opinion"}
     with pytest.raises(ValueError, match="unknown feed preset 'weibo'; known: hotline_12345, opinion"):
         feed_preset("weibo")
+
+
+def test_a_collector_with_a_preset_takes_a_hotline_drop_folder_in(tmp_path: Path, store: Store) -> None:
+    drop = tmp_path / "hotline"
+    drop.mkdir()
+    (drop / "12345.csv").write_bytes("\n".join(",".join(row) for row in HOTLINE).encode("gb18030"))
+    collector = TypeAdapter(CollectorSettings).validate_python(
+        {
+            "name": "hotline",
+            "preset": "hotline_12345",
+            "folder": str(drop),
+            "settle_s": 0,
+            "schedule": {"interval_s": 600},
+            "mapping": {"服务类型": "service_type"},  # the table's own keys add to the preset's
+        }
+    )
+    assert isinstance(collector, FilesCollector)
+    assert collector.dataset == "complaint"
+    assert collector.mapping["工单编号"] == "complaint_number"
+    assert collector.mapping["服务类型"] == "service_type"
+    report = run_collector(store, collector)
+    assert (report.stored, report.quarantined) == (4, 1)
+    assert (drop / "done" / "12345.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"preset": "weibo"}, "unknown feed preset 'weibo'"),
+        ({"preset": "opinion", "dataset": "complaint"}, "preset opinion fills public_opinion"),
+    ],
+)
+def test_bad_presets_are_one_clear_error(tmp_path: Path, change: dict[str, str], message: str) -> None:
+    table = {"name": "feed", "folder": str(tmp_path), "schedule": {"interval_s": 60}, **change}
+    with pytest.raises(ValidationError, match=message):
+        TypeAdapter(CollectorSettings).validate_python(table)
