@@ -27,9 +27,9 @@ held (deletes excluded):
   from "given" and are left out.
 - ``uniqueness_key`` = distinct uids (business keys) / record versions.
 - ``consistency`` = records passing the cross-field rules / records.
-- timeliness, for action datasets (inspection, penalty): submission lag =
-  submitted_at - start (00:00 CST) of the action date (inspection date,
-  penalty decision date), in hours; ``lag_median_hours`` (the usual median),
+- timeliness, for action datasets (inspection, penalty, enforcement, other
+  action): submission lag = submitted_at - start (00:00 CST) of the action
+  date (inspection date, penalty decision date, measure start date), in hours; ``lag_median_hours`` (the usual median),
   ``lag_p95_hours`` (nearest rank: the ceil(0.95 n)-th smallest lag) and
   ``submitted_after_action_share``, the share meeting the one submission rule
   STANDARDS.md states: submission not before the action date. STANDARDS.md
@@ -49,7 +49,15 @@ from datetime import UTC, date, datetime
 from typing import Final
 
 from governance._clean_base import CHINA_TZ
-from governance._records import ActionHeader, Counterparty, DatasetRecord, Inspection, Penalty
+from governance._records import (
+    ActionHeader,
+    Counterparty,
+    DatasetRecord,
+    Enforcement,
+    Inspection,
+    OtherAction,
+    Penalty,
+)
 from governance._validate import cross_field_problems
 
 __all__ = [
@@ -101,6 +109,8 @@ def _action_date(record: DatasetRecord) -> str | None:
             return record.action_date
         case Penalty():
             return record.decision_date
+        case Enforcement() | OtherAction():
+            return record.start_date
         case _:
             return None
 

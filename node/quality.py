@@ -39,6 +39,7 @@ from governance.quality import (
     intake_quality,
     record_quality,
 )
+from node.errors import BatchRejectedError
 from node.quarantine import REPLAYABLE, raw_row, recheck
 from node.serde import decode_record, payload_from_record
 from node.store import Store, source_of
@@ -113,7 +114,10 @@ def held_records(store: Store, scope: DayRange) -> Iterator[tuple[str, str, str,
                 day = cst_day(record.event_time_us)
                 if not scope.takes(record.dataset, day):
                     continue
-                payload = payload_from_record(record)
+                try:
+                    payload = payload_from_record(record)
+                except BatchRejectedError:
+                    continue  # a payload this node cannot read (e.g. a newer schema): the projector quarantined it
                 if payload is not None and not isinstance(payload, dict):
                     yield record.origin, record.dataset, day, record.uid, payload
             if len(page) < _PAGE:

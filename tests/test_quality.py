@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from jgnode.exchange.v1 import exchange_pb2
 
 from adapters.csv_records import write_records
 from adapters.sample_data import SampleGenerator
@@ -36,10 +37,11 @@ from governance.quality import (
     submission_lag_hours,
 )
 from node.cli import main
-from node.ingest import ingest_file, ingest_records
+from node.ingest import ingest_file, ingest_records, record_encoder, same_content, to_new_record
 from node.quality import DayRange, build_report
+from node.serde import SCHEMA_VERSIONS
 from node.settings import load_settings
-from node.store import Store
+from node.store import NewRecord, Store
 from tests.harness import jgnode
 
 REGION = "330106"
@@ -265,3 +267,30 @@ def test_percentile_and_intake_sums() -> None:
     assert figures.cross_field_failures == 2  # never more than the rows quarantined
     assert figures.validity == 0.8
     assert record_quality([]) == []
+
+
+def test_enforcement_and_other_actions_have_a_lag_from_their_start_date() -> None:
+    (inspection,) = _crafted(1)
+    generator = SampleGenerator(2026, "330106")
+    enforcement = next(iter(generator.enforcements(1, inspections=[inspection])))
+    other = next(iter(generator.other_actions(1, inspections=[inspection])))
+    for record in (enforcement, other):
+        started = replace(record, header=inspection.header, start_date="2024-02-29")  # submitted 2024-03-01 10:00
+        assert submission_lag_hours(started) == pytest.approx(10.0 + 24)
+
+
+def test_records_of_a_newer_schema_are_left_out_of_the_report(
+    quality_node: tuple[Path, Store, list[Inspection]],
+) -> None:
+    _folder, store, crafted = quality_node
+    before = build_report(store, DayRange()).records
+    newer = replace(crafted[0], action_number="NEWER-1")
+
+    def encode_newer(uid: str, version: int, seq: int, record: NewRecord) -> bytes:
+        body = exchange_pb2.Record.FromString(record_encoder(store.node_id, "inspection")(uid, version, seq, record))
+        body.schema_version = SCHEMA_VERSIONS["inspection"] + 1
+        return body.SerializeToString()
+
+    new = to_new_record(newer, now_us=_at(0))
+    store.take_in("inspection", "api", [new], [], encode=encode_newer, same=same_content, now_us=_at(0))
+    assert build_report(store, DayRange()).records == before
