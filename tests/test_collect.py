@@ -27,7 +27,7 @@ from node.errors import ConfigError
 from node.runtime import Node
 from node.scheduler import next_run_times
 from node.serde import decode_record, payload_from_record
-from node.settings import NodeSettings, load_settings
+from node.settings import NodeSettings, ResolveSettings, load_settings
 from node.store import Store, StreamKey
 from tests.conftest import eventually, make_node_dir
 
@@ -304,7 +304,8 @@ def test_collector_settings_in_toml_paths_defaults_and_unique_names(tmp_path: Pa
 def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "deploy" / "node.example.toml"
     text = example.read_text(encoding="utf-8")
-    for model in (FilesCollector, DbCollector, ExportSink, IntakeSource, Schedule):  # every key is at least mentioned
+    # every key is at least mentioned
+    for model in (FilesCollector, DbCollector, ExportSink, IntakeSource, Schedule, ResolveSettings):
         for name in model.model_fields:
             assert f"{name} =" in text or f"[collect.{name}]" in text, f"node.example.toml does not mention {name}"
     setting = re.compile(r'^# (\[\[?(collect|intake)|[\w"\u4e00-\u9fff]+ *=)')
@@ -323,6 +324,7 @@ def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     assert collector.mapping["检查日期"] == "action_date"
     assert collector.clean["action_date"] == "date"
     assert collector.schedule.interval_s == 60
+    assert settings.resolve == ResolveSettings()  # the example shows the defaults
 
 
 # -- the schedule in a running node -------------------------------------------
