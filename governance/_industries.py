@@ -1,14 +1,27 @@
-"""A subset of the GB/T 4754-2017 industry classification (国民经济行业分类).
+"""The GB/T 4754-2017 industry classification (国民经济行业分类), full table.
 
-Codes are written as the section letter followed by the 4-digit class code
-(``A0111``); a group without sub-classes has the class code ``group + "0"``
-(``E4710``). The subset covers the trades a market-regulation node meets most;
-issue 4 replaces it with the full table. Names are the standard's Chinese names.
+The table ships as ``governance/data/gbt4754_2017.tsv`` (its header records where it comes from and
+how it was checked) and is read once, at import, into immutable lookups. It is the 2017 edition
+with Amendment No. 1 (2019): 20 sections, 97 divisions, 473 groups and 1381 classes.
+
+Codes are written as the section letter followed by the division (2 digits), group (3 digits) or
+class (4 digits) code: ``C``, ``C13``, ``C131``, ``C1311``. A group without sub-classes has exactly
+one class, ``group + "0"`` with the group's name (``E471`` -> ``E4710`` 住宅房屋建筑).
 """
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Final, Literal, NamedTuple
+
+IndustryLevel = Literal["section", "division", "group", "class"]
+
+TABLE_EDITION: Final = "GB/T 4754-2017 with Amendment No. 1 (2019)"
+"""The edition of the shipped table."""
 
 # Divisions (2-digit codes) of each section, GB/T 4754-2017: 20 sections, 97 divisions.
 SECTION_DIVISIONS: Final[dict[str, range]] = {
@@ -34,129 +47,87 @@ SECTION_DIVISIONS: Final[dict[str, range]] = {
     "T": range(97, 98),
 }
 
-INDUSTRY_CLASSES: Final[tuple[tuple[str, str], ...]] = (
-    # A 农、林、牧、渔业
-    ("A0111", "稻谷种植"),
-    ("A0141", "蔬菜种植"),
-    ("A0151", "仁果类和核果类水果种植"),
-    ("A0164", "茶叶种植"),
-    ("A0313", "猪的饲养"),
-    ("A0321", "鸡的饲养"),
-    ("A0412", "内陆养殖"),
-    # C 制造业
-    ("C1311", "稻谷加工"),
-    ("C1391", "淀粉及淀粉制品制造"),
-    ("C1411", "糕点、面包制造"),
-    ("C1431", "米、面制品制造"),
-    ("C1441", "液体乳制造"),
-    ("C1512", "白酒制造"),
-    ("C1514", "黄酒制造"),
-    ("C1530", "精制茶加工"),
-    ("C1713", "棉印染精加工"),
-    ("C1819", "其他机织服装制造"),
-    ("C1951", "纺织面料鞋制造"),
-    ("C2110", "木质家具制造"),
-    ("C2311", "书、报刊印刷"),
-    ("C2682", "化妆品制造"),
-    ("C2720", "化学药品制剂制造"),
-    ("C2740", "中成药生产"),
-    ("C2926", "塑料包装箱及容器制造"),
-    ("C3311", "金属结构制造"),
-    ("C3441", "泵及真空设备制造"),
-    ("C3670", "汽车零部件及配件制造"),
-    ("C3841", "锂离子电池制造"),
-    ("C3854", "家用厨房电器具制造"),
-    ("C3973", "集成电路制造"),
-    # E 建筑业
-    ("E4710", "住宅房屋建筑"),
-    ("E4813", "市政道路工程建筑"),
-    ("E4910", "电气安装"),
-    ("E5011", "公共建筑装饰和装修"),
-    ("E5012", "住宅装饰和装修"),
-    # F 批发和零售业
-    ("F5121", "米、面制品及食用油批发"),
-    ("F5127", "酒、饮料及茶叶批发"),
-    ("F5211", "百货零售"),
-    ("F5212", "超级市场零售"),
-    ("F5213", "便利店零售"),
-    ("F5221", "粮油零售"),
-    ("F5251", "西药零售"),
-    ("F5265", "机动车燃油零售"),
-    ("F5292", "互联网零售"),
-    # G 交通运输、仓储和邮政业
-    ("G5413", "出租车客运"),
-    ("G5431", "普通货物道路运输"),
-    ("G5920", "通用仓储"),
-    ("G6020", "快递服务"),
-    # H 住宿和餐饮业
-    ("H6110", "旅游饭店"),
-    ("H6121", "经济型连锁酒店"),
-    ("H6130", "民宿服务"),
-    ("H6210", "正餐服务"),
-    ("H6220", "快餐服务"),
-    ("H6231", "茶馆服务"),
-    ("H6291", "小吃服务"),
-    # I 信息传输、软件和信息技术服务业
-    ("I6311", "固定电信服务"),
-    ("I6432", "互联网生活服务平台"),
-    ("I6513", "应用软件开发"),
-    ("I6531", "信息系统集成服务"),
-    ("I6550", "信息处理和存储支持服务"),
-    # K 房地产业
-    ("K7010", "房地产开发经营"),
-    ("K7020", "物业管理"),
-    ("K7030", "房地产中介服务"),
-    # L 租赁和商务服务业
-    ("L7211", "企业总部管理"),
-    ("L7215", "农村集体经济组织管理"),
-    ("L7231", "律师及相关法律服务"),
-    ("L7232", "公证服务"),
-    ("L7239", "其他法律服务"),
-    ("L7241", "会计、审计及税务服务"),
-    ("L7251", "互联网广告服务"),
-    ("L7291", "旅行社及相关服务"),
-    # M 科学研究和技术服务业
-    ("M7320", "工程和技术研究和试验发展"),
-    ("M7452", "检测服务"),
-    ("M7484", "工程设计活动"),
-    # O 居民服务、修理和其他服务业
-    ("O8010", "家庭服务"),
-    ("O8040", "理发及美容服务"),
-    ("O8052", "足浴服务"),
-    ("O8090", "其他居民服务业"),
-    ("O8111", "汽车修理与维护"),
-    # P 教育
-    ("P8310", "学前教育"),
-    ("P8391", "职业技能培训"),
-    ("P8393", "文化艺术培训"),
-    # Q 卫生和社会工作
-    ("Q8411", "综合医院"),
-    ("Q8412", "中医医院"),
-    ("Q8425", "门诊部（所）"),  # noqa: RUF001 - the standard's full-width brackets
-    ("Q8431", "疾病预防控制中心"),
-    ("Q8511", "干部休养所"),
-    ("Q8514", "老年人、残疾人养护服务"),
-    ("Q8521", "社会看护与帮助服务"),
-    # R 文化、体育和娱乐业
-    ("R8610", "新闻业"),
-    ("R8621", "图书出版"),
-    ("R8760", "电影放映"),
-    ("R8831", "图书馆"),
-    ("R8890", "其他文化艺术业"),
-    ("R8930", "健身休闲活动"),
-    ("R9011", "歌舞厅娱乐活动"),
-    ("R9013", "网吧活动"),
-    # S 公共管理、社会保障和社会组织
-    ("S9221", "综合事务管理机构"),
-    ("S9224", "社会事务管理机构"),
-    ("S9226", "行政监督检查机构"),
-    ("S9299", "其他未列明国家机构"),
-    ("S9511", "工会"),
-    ("S9512", "妇联"),
-    ("S9513", "共青团"),
-    ("S9519", "其他群众团体"),
-    ("S9522", "行业性团体"),
-    ("S9530", "基金会"),
-    ("S9541", "宗教团体服务"),
-    ("S9542", "宗教活动场所服务"),
+_LEVELS: Final[dict[int, IndustryLevel]] = {1: "section", 3: "division", 4: "group", 5: "class"}
+_ROW: Final = re.compile(r"([A-T](?:[0-9]{2,4})?)\t(\S+)")
+
+
+class IndustryNode(NamedTuple):
+    """One code of the classification with its Chinese name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryEntry:
+    """A code of the classification, its name, its level and its place in the hierarchy.
+
+    ``section`` is always set; ``division``, ``group`` and ``industry_class`` are set down to the
+    entry's own level (the entry itself is the last one set) and are None below it.
+    """
+
+    code: str
+    name: str
+    level: IndustryLevel
+    section: IndustryNode
+    division: IndustryNode | None
+    group: IndustryNode | None
+    industry_class: IndustryNode | None
+
+    @property
+    def path(self) -> tuple[IndustryNode, ...]:
+        """The codes from the section down to this entry."""
+        nodes = (self.section, self.division, self.group, self.industry_class)
+        return tuple(node for node in nodes if node is not None)
+
+
+def _read_table() -> tuple[IndustryNode, ...]:
+    text = resources.files("governance").joinpath("data/gbt4754_2017.tsv").read_text(encoding="utf-8")
+    rows: list[IndustryNode] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line or line.startswith("#"):
+            continue
+        match = _ROW.fullmatch(line)
+        if match is None:
+            raise ValueError(f"gbt4754_2017.tsv line {number}: expected 'code<TAB>name', got {line!r}")
+        rows.append(IndustryNode(match[1], match[2]))
+    return tuple(rows)
+
+
+def _build(rows: tuple[IndustryNode, ...]) -> dict[str, IndustryEntry]:
+    names = {row.code: row.name for row in rows}
+    if len(names) != len(rows):
+        raise ValueError("gbt4754_2017.tsv repeats a code")
+    entries: dict[str, IndustryEntry] = {}
+    for code, name in rows:
+        # the ancestors' codes are the prefixes of 1, 3 and 4 characters
+        chain = [IndustryNode(code[:size], names[code[:size]]) for size in (1, 3, 4, 5) if size <= len(code)]
+        nodes = (*chain, *([None] * (4 - len(chain))))
+        entries[code] = IndustryEntry(code, name, _LEVELS[len(code)], chain[0], nodes[1], nodes[2], nodes[3])
+    return entries
+
+
+_ROWS: Final = _read_table()
+
+INDUSTRY_TABLE: Final[Mapping[str, IndustryEntry]] = MappingProxyType(_build(_ROWS))
+"""Every code of the table (all four levels) -> its entry, in code order."""
+
+INDUSTRY_CLASSES: Final[tuple[tuple[str, str], ...]] = tuple(
+    (row.code, row.name) for row in _ROWS if len(row.code) == 5
 )
+"""``(class code, name)`` for the 1381 classes, in code order."""
+
+
+def lookup(code: str) -> IndustryEntry | None:
+    """The entry of a section, division, group or class code, or None if the table has no such code."""
+    return INDUSTRY_TABLE.get(code)
+
+
+def children(code: str) -> tuple[IndustryNode, ...]:
+    """The codes one level below ``code`` (empty for a class or an unknown code)."""
+    size = len(code) + (2 if len(code) == 1 else 1)
+    return tuple(
+        IndustryNode(other, entry.name)
+        for other, entry in INDUSTRY_TABLE.items()
+        if len(other) == size and other.startswith(code)
+    )

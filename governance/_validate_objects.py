@@ -7,7 +7,7 @@ from datetime import date, datetime
 from governance._clean_base import CHINA_TZ
 from governance._records import Complaint, CreditGrade, ListEntry, PublicOpinion, RegulatedObject
 from governance._validate_base import REGION, cert_problems, choice, in_order, optional_date, parse_date, required
-from governance.codes import check_region_code
+from governance.codes import check_industry_code, check_region_code
 
 __all__ = [
     "complaint_problems",
@@ -31,6 +31,8 @@ def regulated_object_problems(record: RegulatedObject, problems: list[str]) -> N
     cert_problems(kind, record.credit_code, "object", problems)
     if not REGION.match(record.region_code):
         problems.append(f"region code {record.region_code!r} is not 6 digits")
+    if record.industry_code:
+        problems.extend(check_industry_code(record.industry_code).errors)
     if record.established_on:
         parse_date("established_on", record.established_on, problems)
 

@@ -2,7 +2,7 @@
 
 Unified social credit codes (GB 32100-2015) with their inner organisation code
 (GB 11714), citizen ID numbers (GB 11643-1999), region codes (GB/T 2260, a
-versioned subset table), industry codes (GB/T 4754-2017, a subset table) and
+versioned subset table), industry codes (GB/T 4754-2017, the full table) and
 regulatory matter codes. Every ``check_*`` function returns a :class:`CodeCheck`:
 errors reject a code, warnings only inform. Nothing is silently normalised: a
 lower-case letter is an error, not something to upper-case.
@@ -18,15 +18,27 @@ from datetime import date
 from types import MappingProxyType
 from typing import Final, Literal
 
-from governance._industries import INDUSTRY_CLASSES, SECTION_DIVISIONS
+from governance._industries import (
+    INDUSTRY_CLASSES,
+    INDUSTRY_TABLE,
+    SECTION_DIVISIONS,
+    TABLE_EDITION,
+    IndustryEntry,
+    IndustryNode,
+    children,
+    lookup,
+)
 from governance._regions import REGION_TABLE_VERSION, REGIONS, RegionEntry
 
 __all__ = [
     "INDUSTRY_CODES",
+    "INDUSTRY_TABLE_EDITION",
     "REGION_TABLE_VERSION",
     "USCC_ALPHABET",
     "USCC_CATEGORIES",
     "CodeCheck",
+    "IndustryEntry",
+    "IndustryNode",
     "check_id_number",
     "check_impl_list_code",
     "check_industry_code",
@@ -36,6 +48,7 @@ __all__ = [
     "counties_within",
     "id15_to_18",
     "id_check_digit",
+    "industry_lookup",
     "industry_name",
     "is_within",
     "make_id_number",
@@ -77,9 +90,10 @@ _ID_CHECK: Final = "10X98765432"
 _INDUSTRY_FORMAT: Final = re.compile(r"[A-T][0-9]{2,4}")
 
 INDUSTRY_CODES: Final[tuple[str, ...]] = tuple(code for code, _ in INDUSTRY_CLASSES)
-"""GB/T 4754-2017 class codes in the shipped subset table."""
+"""The 1381 GB/T 4754-2017 class codes (section letter + 4 digits), in code order."""
 
-_INDUSTRY_NAMES: Final = dict(INDUSTRY_CLASSES)
+INDUSTRY_TABLE_EDITION: Final = TABLE_EDITION
+"""The edition of the shipped industry table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,16 +454,30 @@ def _describe_validity(entry: RegionEntry) -> str:
 
 
 def industry_name(code: str) -> str | None:
-    """Chinese name of a GB/T 4754-2017 class code in the shipped subset, or None."""
-    return _INDUSTRY_NAMES.get(code)
+    """Chinese name of a GB/T 4754-2017 section, division, group or class code, or None."""
+    entry = INDUSTRY_TABLE.get(code)
+    return entry.name if entry else None
+
+
+def industry_lookup(code: str) -> IndustryEntry | None:
+    """Name, level and hierarchy (section, division, group, class) of a GB/T 4754-2017 code.
+
+    Args:
+        code: A section letter (``C``) or a section letter then a division, group or class code
+            (``C13``, ``C131``, ``C1311``).
+
+    Returns:
+        The table entry, or None if the table has no such code.
+    """
+    return lookup(code)
 
 
 def check_industry_code(code: str) -> CodeCheck:
     """Check a GB/T 4754-2017 code: a section letter A-T then 2, 3 or 4 digits.
 
     Returns:
-        An error for a bad format or a division outside the letter's section; a
-        warning for a well-formed code that is not in the shipped subset.
+        An error for a bad format, a division outside the letter's section or a code that is not
+        in the table; a warning for a real division or group (records carry a 4-digit class).
     """
     if not _INDUSTRY_FORMAT.fullmatch(code):
         message = f"industry code must be a section letter A-T then 2, 3 or 4 digits, got {code!r}"
@@ -463,9 +491,22 @@ def check_industry_code(code: str) -> CodeCheck:
                 f" (divisions {divisions.start:02d}-{divisions.stop - 1:02d})",
             )
         )
-    if code in _INDUSTRY_NAMES:
-        return CodeCheck()
-    return CodeCheck(warnings=(f"industry code {code} is not in the shipped GB/T 4754-2017 subset",))
+    entry = INDUSTRY_TABLE.get(code)
+    if entry is None:
+        return CodeCheck(errors=(_unknown_industry_code(code),))
+    if entry.level != "class":
+        return CodeCheck(warnings=(f"industry code {code} is a {entry.level} ({entry.name}), not a 4-digit class",))
+    return CodeCheck()
+
+
+def _unknown_industry_code(code: str) -> str:
+    # name the nearest existing ancestor (at worst the section) and what it does contain
+    parent = next(INDUSTRY_TABLE[code[:size]] for size in range(len(code) - 1, 0, -1) if code[:size] in INDUSTRY_TABLE)
+    known = ", ".join(node.code for node in children(parent.code))
+    return (
+        f"industry code {code} does not exist in {INDUSTRY_TABLE_EDITION};"
+        f" {parent.level} {parent.code} {parent.name} has {known}"
+    )
 
 
 def check_matter_code(code: str) -> CodeCheck:

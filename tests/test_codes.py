@@ -430,11 +430,18 @@ def test_industry_names() -> None:
     assert industry_name("Z9999") is None
 
 
-@pytest.mark.parametrize("code", ["C1399", "C13", "C131", "T97"])
-def test_well_formed_code_outside_the_subset_is_a_warning(code: str) -> None:
+@pytest.mark.parametrize("code", ["C13", "C131", "T97"])
+def test_a_division_or_group_is_a_warning(code: str) -> None:
     result = check_industry_code(code)
     assert result.ok
     assert len(result.warnings) == 1
+
+
+def test_a_class_the_table_lacks_is_an_error_naming_its_group() -> None:
+    assert check_industry_code("C1399").ok  # 其他未列明农副食品加工: a real class (the old subset lacked it)
+    result = check_industry_code("C1398")
+    assert not result.ok
+    assert "group C139" in result.errors[0]
 
 
 @pytest.mark.parametrize(
