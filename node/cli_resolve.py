@@ -2,7 +2,8 @@
 
 Safe while the node runs: every change is one short write transaction that
 re-checks the decision it acts on (a decision the engine or another operator
-changed meanwhile is left alone, with a message).
+changed meanwhile is left alone, with a message). Citizen ID numbers are
+printed with their birth date masked.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import getpass
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from governance.codes import check_id_number
 from node.cli import require_file
 from node.errors import ConfigError, NotFoundError
 from node.resolve import merge_objects, resolve_records
@@ -23,6 +25,13 @@ from node.tables import render_table
 __all__ = ["resolve"]
 
 _OPEN_STATES = ("flagged", "unmatched")
+
+
+def _shown(code: str) -> str:
+    """A code for printing: a citizen ID number is personal data, its birth date is masked."""
+    if len(code) == 18 and check_id_number(code).ok:
+        return code[:6] + "********" + code[14:]
+    return code or "-"
 
 
 def resolve(args: argparse.Namespace) -> int:
@@ -67,6 +76,10 @@ def _print_counts(counts: dict[str, int]) -> None:
     print(render_table(["outcome", "count"], [[k, v] for k, v in sorted(counts.items())]))
 
 
+def _masked(text: str, code: str) -> str:
+    return text.replace(code, _shown(code)) if code else text
+
+
 def _when(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -80,8 +93,8 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print("no decisions match")
         return 0
     rows = [
-        [d.id, d.kind, d.state, f"{d.dataset}/{d.uid}", d.claimed_code or "-", d.object_code or "-",
-         f"{d.probability:.3f}", d.reason[:50]]
+        [d.id, d.kind, d.state, f"{d.dataset}/{d.uid}", _shown(d.claimed_code), _shown(d.object_code),
+         f"{d.probability:.3f}", _masked(d.reason, d.claimed_code)[:50]]
         for d in found
     ]  # fmt: skip
     print(render_table(["id", "kind", "state", "record", "claimed", "object", "p", "why"], rows))
@@ -92,12 +105,13 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     for decision in _decisions(store, args.ids):
         print(f"decision {decision.id}: {decision.kind} of {decision.origin}/{decision.dataset}/{decision.uid}")
         print(f"  state {decision.state} by {decision.decided_by} at {_when(decision.updated_at_us)}")
-        print(f"  record names code {decision.claimed_code or '-'}: {decision.reason or 'confirmed'}")
-        print(f"  object {decision.object_code or '-'} (p = {decision.probability:.3f})")
+        reason = _masked(decision.reason, decision.claimed_code)
+        print(f"  record names code {_shown(decision.claimed_code)}: {reason or 'confirmed'}")
+        print(f"  object {_shown(decision.object_code)} (p = {decision.probability:.3f})")
         if decision.note:
             print(f"  note: {decision.note}")
         for code, name, probability in decision.candidates:
-            print(f"  candidate {code} {name} p = {probability:.3f}")
+            print(f"  candidate {_shown(code)} {name} p = {probability:.3f}")
     return 0
 
 

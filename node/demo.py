@@ -25,7 +25,7 @@ from jgnode.exchange.v1 import admin_pb2, exchange_pb2
 
 from adapters.csv_records import uid_column, write_records
 from adapters.sample_data import SampleGenerator
-from governance import COMPLAINT, INSPECTION, PENALTY, REGULATED_OBJECT, DatasetRecord
+from governance import COMPLAINT, DATASETS, INSPECTION, PENALTY, REGULATED_OBJECT, DatasetRecord
 from node.client import ADDRESS_FILE, NodeClient
 from node.enroll import anchor_of, create_node, install_certificate, issue_from, publish_crl
 from node.errors import ConfigError, JgnodeError
@@ -73,16 +73,26 @@ def _jgnode(*args: str) -> list[str]:
 
 
 def write_sample_files(out: Path, *, region: str, seed: int, inspections: int) -> list[tuple[str, Path, int]]:
-    """Generate CSV files of every dataset for ``region``; returns (dataset, path, rows)."""
+    """Generate CSV files of every dataset for ``region``, in an order that ingests cleanly; (dataset, path, rows)."""
     out.mkdir(parents=True, exist_ok=True)
     generator = SampleGenerator(seed, region)
     objects = generator.enterprises(max(50, inspections // 20))
     checks = list(generator.inspections(inspections, objects=objects))
     files: list[tuple[str, Sequence[DatasetRecord]]] = [
+        ("matter", generator.matters()),
+        ("matter_sub", generator.matter_subs()),
+        ("impl_list", generator.impl_lists()),
+        ("matter_mapping", generator.matter_mappings()),
+        ("personnel", generator.personnel()),
         (REGULATED_OBJECT, objects),
-        (INSPECTION, checks),
+        ("credit_grade", generator.credit_grades(objects=objects)),
+        ("list_entry", list(generator.list_entries(max(1, len(objects) // 20), objects=objects))),
+        (INSPECTION, checks),  # before the actions that name an inspection
         (PENALTY, list(generator.penalties(inspections // 10, inspections=checks))),
+        ("enforcement", list(generator.enforcements(max(1, inspections // 50), inspections=checks))),
+        ("other_action", list(generator.other_actions(max(1, inspections // 50), inspections=checks))),
         (COMPLAINT, list(generator.complaints(inspections // 10, objects=objects))),
+        ("public_opinion", list(generator.public_opinion(max(1, inspections // 50), objects=objects))),
     ]
     written = []
     for dataset, records in files:
@@ -323,7 +333,7 @@ def run_demo(root: Path, *, records: int, seed: int, timeout_s: float, insecure:
         print(f"ingesting about {records:,} generated records in the four counties ...")
         _ingest_all(counties, root, per_county=records // len(counties), seed=seed)
         for county in counties:
-            county.expected = _digests(county, county.node_id, [REGULATED_OBJECT, INSPECTION, PENALTY, COMPLAINT])
+            county.expected = _digests(county, county.node_id, list(DATASETS))
         total = sum(count for county in counties for count, _ in county.expected.values())
         print(f"waiting for the province to hold all {total:,} county records ...")
         _wait_for_province(nodes["330000"], total, deadline)

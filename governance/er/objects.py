@@ -11,7 +11,9 @@ objects on name, code, address and region:
   reaches ``weak`` (the evidence points at one object);
 - ``flagged``: some candidate reaches ``weak`` but the evidence is not strong
   or not unique; the candidates go to an operator;
-- ``unmatched``: no candidate reaches ``weak``.
+- ``unmatched``: no candidate reaches ``weak`` (a record whose well-formed
+  code is just not among the objects held, and that resembles none of them,
+  is confirmed instead: its own code stands).
 
 The model's m and u probabilities are estimated on every party given (the
 confirmed ones too, plus ``context`` parties that are only there to estimate
@@ -243,6 +245,10 @@ def _verdict(
     ranked = sorted(matches, key=lambda m: (-m.probability, m.right_id))
     candidates = tuple(Candidate(m.right_id, known[m.right_id].name, m.probability) for m in ranked[:_MAX_CANDIDATES])
     if not candidates:
+        if reason.endswith("names no known object"):
+            # a well-formed code of an object this node does not hold (another region's, a person's), and
+            # nothing held resembles the record: its own code stands
+            return Resolution(key, code, "confirmed", code, 1.0, reason)
         return Resolution(key, code, "unmatched", "", 0.0, reason)
     best = candidates[0]
     # candidates all reach ``weak``: a second one means the evidence does not point at one object
