@@ -98,26 +98,14 @@ class NewDecision:
     probability: float
     reason: str
     candidates: tuple[tuple[str, str, float], ...]
-    party: tuple[str, str, str, str] = ("", "", "", "")  # (name, code, region, address) as the record names it
+    party: tuple[str, ...] = ("", "", "", "")  # (name, code, region, address) as the record names it
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A decision as held."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision(NewDecision):
+    """A decision as held: what was concluded, by whom and when."""
 
     id: int
-    kind: str
-    origin: str
-    dataset: str
-    uid: str
-    version: int
-    claimed_code: str
-    object_code: str
-    state: str
-    probability: float
-    reason: str
-    candidates: tuple[tuple[str, str, float], ...]
-    party: tuple[str, ...]
     decided_by: str
     note: str
     created_at_us: int
