@@ -16,6 +16,7 @@ from governance._records import (
     PERSONNEL,
     PUBLIC_OPINION,
     REGULATED_OBJECT,
+    UID_FORMATS,
     ActionHeader,
     CheckItem,
     Complaint,
@@ -31,6 +32,7 @@ from governance._records import (
     Personnel,
     PublicOpinion,
     RegulatedObject,
+    uid_fields,
 )
 from governance._records_catalog import ImplList, Matter, MatterMapping, MatterSub
 from governance._validate import cross_field_problems, validate
@@ -51,6 +53,7 @@ __all__ = [
     "PERSONNEL",
     "PUBLIC_OPINION",
     "REGULATED_OBJECT",
+    "UID_FORMATS",
     "ActionHeader",
     "CheckItem",
     "Complaint",
@@ -71,5 +74,6 @@ __all__ = [
     "PublicOpinion",
     "RegulatedObject",
     "cross_field_problems",
+    "uid_fields",
     "validate",
 ]

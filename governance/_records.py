@@ -9,6 +9,7 @@ are microseconds since the Unix epoch (UTC), money is in fen, yes/no flags are
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -341,3 +342,27 @@ DatasetRecord = (
     | ImplList
     | MatterMapping
 )
+
+UID_FORMATS: Final[dict[type, str]] = {
+    RegulatedObject: "{credit_code}",
+    CreditGrade: "{credit_code}@{assessed_on}",
+    ListEntry: "{credit_code}:{list_kind}:{entered_on}",
+    Inspection: "{action_number}",
+    Penalty: "{action_number}",
+    Enforcement: "{action_number}",
+    OtherAction: "{action_number}",
+    Complaint: "{complaint_number}",
+    PublicOpinion: "{item_id}",
+    Personnel: "{id_number}",
+    Matter: "{matter_code}@{version_id}",
+    MatterSub: "{sub_code}@{version_id}",
+    ImplList: "{impl_list_code}@{version_id}",
+    MatterMapping: "{local_code}@{version_id}",
+}
+"""How each dataset's uid is made of its fields (what the ``uid`` properties return), e.g. for a delete
+that names a record by its key fields only."""
+
+
+def uid_fields(cls: type) -> tuple[str, ...]:
+    """The fields a dataset's uid is made of, in order."""
+    return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(UID_FORMATS[cls]) if name)

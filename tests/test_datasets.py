@@ -18,6 +18,7 @@ from adapters.csv_records import DATASET_TYPES, read_records, write_records
 from adapters.sample_data import SampleGenerator
 from governance import (
     DATASETS,
+    UID_FORMATS,
     ActionHeader,
     Counterparty,
     CreditGrade,
@@ -33,6 +34,7 @@ from governance import (
     Personnel,
     PublicOpinion,
     cross_field_problems,
+    uid_fields,
     validate,
 )
 from governance.codes import make_id_number, make_uscc
@@ -247,6 +249,16 @@ def test_samples_are_valid_and_unique(samples: dict[str, Sequence[DatasetRecord]
     assert {problem for r in records for problem in validate(r)} == set()
     assert {problem for r in records for problem in cross_field_problems(r)} == set()
     assert len({r.uid for r in records}) == len(records)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_uid_formats_say_what_the_uid_properties_return(
+    samples: dict[str, Sequence[DatasetRecord]], dataset: str
+) -> None:
+    cls = DATASET_TYPES[dataset]
+    for record in samples[dataset]:
+        fields = {name: getattr(record, name) for name in uid_fields(cls)}
+        assert UID_FORMATS[cls].format(**fields) == record.uid
 
 
 @pytest.mark.parametrize("dataset", sorted(VALID))
