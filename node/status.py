@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from jgnode.exchange.v1 import admin_pb2
 
+from node.store import DecisionBook
+
 if TYPE_CHECKING:
     from node.runtime import Node
 
@@ -84,6 +86,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         intake=_intake(node),
         intake_balanced=not intake_problems,
         intake_problem="; ".join(intake_problems),
+        decisions=DecisionBook(node.store).counts(),
     )
 
 

@@ -27,7 +27,8 @@ from node.resolve import merge_objects, parties_of, resolve_records
 from node.resolver import Resolver
 from node.settings import ResolveSettings, load_settings
 from node.store import DecisionBook, Store
-from tests.harness import jgnode
+from tests.conftest import eventually
+from tests.harness import Processes, jgnode, status_json
 
 NOW = 1_780_000_000_000_000
 
@@ -274,3 +275,26 @@ def test_cli_masks_the_birth_date_of_citizen_id_numbers() -> None:
     assert _masked(f"code {citizen} names no known object", citizen) == f"code {_shown(citizen)} names no known object"
     assert _shown("91330106MA2CXXXX0X") == "91330106MA2CXXXX0X"  # organisations' codes are public
     assert _shown("") == "-"
+
+
+def test_a_running_node_links_in_the_background_and_status_counts_the_decisions(
+    tmp_path: Path, world: World, procs: Processes
+) -> None:
+    jgnode("init", "--node-id", "330106", "--tier", "county", "--dir", str(tmp_path / "n"), "--insecure")
+    config = tmp_path / "n" / "node.toml"
+    with config.open("a", encoding="utf-8") as out:
+        out.write("\n[resolve]\ninterval_s = 0.2\n")
+    settings = load_settings(config)
+    store = Store.open(settings.db_url, settings.node_id)
+    try:
+        ingest_records(store, "regulated_object", world.objects, now_us=NOW)
+        ingest_records(store, "inspection", _inspections(world), now_us=NOW)
+    finally:
+        store.close()
+    procs.run("county", config)
+    decisions = eventually(lambda: status_json(config).get("decisions"), what="the resolver's first run")
+    assert isinstance(decisions, dict)
+    assert int(decisions["linked"]) > 100
+    text_out = jgnode("status", "-c", str(config)).stdout
+    waiting = int(decisions.get("flagged", 0)) + int(decisions.get("unmatched", 0))
+    assert f"{waiting} waiting for an operator" in text_out

@@ -300,6 +300,12 @@ class DecisionBook:
             _audit.append(conn, [(f"resolution_{state}", f"decision/{decision.id}", detail)], now_us=now_us)
         return True
 
+    def counts(self) -> dict[str, int]:
+        """Decisions held, by state."""
+        with self._store.read() as conn:
+            rows = conn.execute(select(DECISION.c.state, func.count()).group_by(DECISION.c.state))
+            return {state: int(count) for state, count in rows}
+
     def object_of(self, origin: str, dataset: str, uid: str) -> str | None:
         """The object a record is about by an active link decision; None when no decision applies."""
         with self._store.read() as conn:
