@@ -8,46 +8,72 @@ lists of strings ``a;b``. Instants (fields ending ``_us``) are ISO 8601 in a
 column without the suffix (``submitted_at``); a time without an offset is
 China Standard Time (UTC+8). An optional ``op`` column carries the front-table
 operation: ``i`` or ``u`` (upsert, the default) or ``d`` (delete: only the uid
-column is needed).
+column is needed). Files are UTF-8 (with or without BOM), UTF-16 with BOM, or
+GB18030/GBK (see :func:`open_csv_text`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, Literal, TextIO
 
 from governance import (
     COMPLAINT,
+    CREDIT_GRADE,
+    ENFORCEMENT,
+    IMPL_LIST,
     INSPECTION,
+    LIST_ENTRY,
+    MATTER,
+    MATTER_MAPPING,
+    MATTER_SUB,
+    OTHER_ACTION,
     PENALTY,
+    PERSONNEL,
+    PUBLIC_OPINION,
     REGULATED_OBJECT,
     ActionHeader,
     CheckItem,
     Complaint,
     Counterparty,
+    CreditGrade,
     DatasetRecord,
+    Enforcement,
+    ImplList,
     Inspection,
     Inspector,
+    ListEntry,
+    Matter,
+    MatterMapping,
+    MatterSub,
+    OtherAction,
     Penalty,
+    Personnel,
+    PublicOpinion,
     RegulatedObject,
 )
-from governance.clean import CHINA_TZ
+from governance.clean import CHINA_TZ, decode_bytes
 
 __all__ = [
     "CHINA_TZ",
     "DATASET_TYPES",
     "CsvRow",
+    "Leaf",
     "check_header",
     "columns",
+    "leaves",
+    "open_csv_text",
     "read_records",
+    "record_builder",
     "rows_to_records",
     "to_row",
     "uid_column",
@@ -56,15 +82,37 @@ __all__ = [
 
 DATASET_TYPES: Final[dict[str, type]] = {
     REGULATED_OBJECT: RegulatedObject,
+    CREDIT_GRADE: CreditGrade,
+    LIST_ENTRY: ListEntry,
     INSPECTION: Inspection,
     PENALTY: Penalty,
+    ENFORCEMENT: Enforcement,
+    OTHER_ACTION: OtherAction,
     COMPLAINT: Complaint,
+    PUBLIC_OPINION: PublicOpinion,
+    PERSONNEL: Personnel,
+    MATTER: Matter,
+    MATTER_SUB: MatterSub,
+    IMPL_LIST: ImplList,
+    MATTER_MAPPING: MatterMapping,
 }
+# the column a row's uid comes from; for uids made of several fields (catalog
+# records, credit grades, list entries), the leading one
 _UID_FIELD: Final = {
     RegulatedObject: "credit_code",
+    CreditGrade: "credit_code",
+    ListEntry: "credit_code",
     Inspection: "action_number",
     Penalty: "action_number",
+    Enforcement: "action_number",
+    OtherAction: "action_number",
     Complaint: "complaint_number",
+    PublicOpinion: "item_id",
+    Personnel: "id_number",
+    Matter: "matter_code",
+    MatterSub: "sub_code",
+    ImplList: "impl_list_code",
+    MatterMapping: "local_code",
 }
 _NESTED: Final = (ActionHeader, Counterparty, Inspector, CheckItem)
 
@@ -238,9 +286,113 @@ def _build(cls: type, row: dict[str, str], prefix: str = "") -> Any:
     return cls(**values)
 
 
-def _open_text(path: Path) -> TextIO:
-    # UTF-8 with or without BOM; issue 4 adds GBK/GB18030 detection
-    return path.open("r", encoding="utf-8-sig", newline="")
+LeafKind = Literal["text", "int", "instant", "items", "strings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One column of a dataset's flat row: the record field its text fills and how the text reads."""
+
+    column: str
+    owner: type  # the record class (or nested class) that declares the field
+    field: str
+    kind: LeafKind  # items: a list of objects of ``item``; strings: a list of strings
+    required: bool  # no default: an empty column is a row error
+    default: Any  # the field's default when not required
+    item: type | None  # the nested class of an ``items`` leaf
+    convert: Callable[[str], Any]  # the reading of :func:`rows_to_records` (an ``items`` leaf gives objects)
+
+
+_LEAVES: dict[type, tuple[Leaf, ...]] = {}
+
+
+def _leaf_kind(hint: Any, name: str) -> tuple[LeafKind, type | None]:
+    item = _item_type(hint)
+    if item is not None:
+        return ("items", item) if item in _NESTED else ("strings", None)
+    if hint is int or (isinstance(hint, types.UnionType) and int in typing.get_args(hint)):
+        return ("instant" if name.endswith("_us") else "int"), None
+    return "text", None
+
+
+def leaves(cls: type) -> tuple[Leaf, ...]:
+    """The leaves of a record class in column order (:func:`columns`), nested objects flattened."""
+    if cls in _LEAVES:
+        return _LEAVES[cls]
+    out: list[Leaf] = []
+    for field in _plan(cls):
+        if field.nested is not None:
+            out.extend(dataclasses.replace(leaf, column=field.prefix + leaf.column) for leaf in leaves(field.nested))
+            continue
+        declared = next(f for f in dataclasses.fields(cls) if f.name == field.name)
+        default = declared.default
+        if declared.default_factory is not dataclasses.MISSING:
+            default = declared.default_factory()
+        kind, item = _leaf_kind(_hints(cls)[field.name], field.name)
+        assert field.convert is not None
+        out.append(Leaf(field.column, cls, field.name, kind, field.required, default, item, field.convert))
+    _LEAVES[cls] = tuple(out)
+    return _LEAVES[cls]
+
+
+def record_builder(cls: type) -> Callable[[Sequence[Any]], Any]:
+    """Builds a record from its leaf values in :func:`leaves` order (``items`` leaves as tuples of field texts)."""
+    steps: list[tuple[int, int, Callable[[Sequence[Any]], Any] | type | None]] = []
+    at = 0
+    for field in _plan(cls):
+        if field.nested is not None:
+            width = len(leaves(field.nested))
+            steps.append((at, at + width, record_builder(field.nested)))
+            at += width
+        else:
+            leaf = leaves(cls)[at]
+            steps.append((at, at + 1, leaf.item if leaf.kind == "items" else None))
+            at += 1
+
+    def build(values: Sequence[Any]) -> Any:
+        args: list[Any] = []
+        for start, end, nested in steps:
+            if nested is None:
+                args.append(values[start])
+            elif end - start == 1 and isinstance(nested, type):
+                args.append(tuple(nested(*item) for item in values[start]))
+            else:
+                args.append(nested(values[start:end]))
+        return cls(*args)
+
+    return build
+
+
+_SNIFF_BYTES: Final = 1 << 20
+
+
+def _sniff_encoding(path: Path) -> str:
+    """The encoding of a file, told from its first MiB as :func:`governance.clean.decode_bytes` tells it.
+
+    A multi-byte character cut at the end of the sample is not held against it.
+    A file that changes encoding after the sample fails later with UnicodeDecodeError.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+        whole = len(head) < _SNIFF_BYTES
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return decode_bytes(head, str(path)).encoding  # raises EncodingError naming both offsets
+
+
+def open_csv_text(path: Path) -> TextIO:
+    """A CSV file opened as text in its encoding: UTF-8 (BOM or not), UTF-16 with BOM, or GB18030/GBK.
+
+    Raises:
+        EncodingError: the file is neither.
+    """
+    return path.open("r", encoding=_sniff_encoding(path), newline="")
 
 
 def check_header(fieldnames: Iterable[str] | None, dataset: str, source: object) -> None:
@@ -273,9 +425,10 @@ def rows_to_records(rows: Iterable[tuple[int, dict[str, str]]], dataset: str) ->
 def read_records(path: Path, dataset: str) -> Iterator[CsvRow]:
     """Rows of a CSV file of ``dataset``; a bad row comes back with its error, never dropped.
 
-    Raises ValueError when the file's header lacks the uid column.
+    Raises ValueError when the file's header lacks the uid column, EncodingError
+    (a ValueError) when its encoding is none of those of :func:`open_csv_text`.
     """
-    with _open_text(path) as handle:
+    with open_csv_text(path) as handle:
         reader = csv.DictReader(handle)
         check_header(reader.fieldnames, dataset, path)
         rows = (

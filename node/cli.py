@@ -72,6 +72,11 @@ def _node_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     ingest.add_argument("file", type=Path)
     ingest.add_argument("--dataset", default="inspection", choices=DATASETS)
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ingest.add_argument(
+        "--no-clean",
+        action="store_true",
+        help="store values as written: no default cleaning (width, whitespace, dates, amounts, enumeration codes)",
+    )
 
     verify = sub.add_parser("verify", help="print and check a record's provenance chain")
     _config_arg(verify)

@@ -141,6 +141,10 @@ def status(args: argparse.Namespace) -> int:
         print("\nintake (jgnode quarantine):")
         problems = [reply.intake_problem] if not reply.intake_balanced else []
         print("\n".join(summarise_intake([_intake(i) for i in reply.intake], problems, per_source=False)))
+    if reply.decisions:
+        waiting = sum(reply.decisions.get(state, 0) for state in ("flagged", "unmatched"))
+        states = ", ".join(f"{count} {state}" for state, count in sorted(reply.decisions.items()))
+        print(f"\nrecords linked to objects (jgnode resolve): {states}; {waiting} waiting for an operator")
     if reply.children:
         print("\nchildren:")
         print(
@@ -192,7 +196,12 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         with tqdm(total=max(total, 0), unit="rows", disable=True if args.no_progress else None, desc=path.name) as bar:
             report = ingest_file(
-                store, path, dataset=args.dataset, progress=bar.update, guard=store.backlog_guard(settings.limits)
+                store,
+                path,
+                dataset=args.dataset,
+                progress=bar.update,
+                guard=store.backlog_guard(settings.limits),
+                clean=not args.no_clean,
             )
     finally:
         store.close()
@@ -200,6 +209,9 @@ def ingest(args: argparse.Namespace) -> int:
         f"{path}: {report.rows} rows: {report.stored} stored (seq {report.first_seq}..{report.last_seq}), "
         f"{report.duplicates} unchanged duplicates, {report.quarantined} quarantined"
     )
+    if report.findings:
+        print(f"cleaning corrected {sum(report.findings.values())} values (kept per row with the record):")
+        print(render_table(["rule", "values corrected"], sorted(report.findings.items())))
     return 3 if report.quarantined else 0
 
 

@@ -101,7 +101,7 @@ def test_ingest_refuses_unusable_files(tmp_path: Path, store: Store) -> None:
     wrong.write_text("name,value\na,1\n", encoding="utf-8")
     with pytest.raises(IngestError, match="no 'action_number' column"):
         ingest_file(store, wrong, dataset="inspection")
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes("action_number,action_name\nA1,检查\n".encode("gbk"))
-    with pytest.raises(IngestError, match="not UTF-8"):
-        ingest_file(store, gbk, dataset="inspection")
+    garbled = tmp_path / "garbled.csv"
+    garbled.write_bytes("action_number,action_name\nA1,检查\n".encode() + b"A2,\x80\xff\n")
+    with pytest.raises(IngestError, match=r"not UTF-8 .* nor GB18030"):
+        ingest_file(store, garbled, dataset="inspection")

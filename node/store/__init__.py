@@ -1,6 +1,8 @@
 """The node's database: exchange tables, thematic tables and their queries."""
 
 from node.store._decisions import Decision, DecisionBook, NewDecision
+from node.store._findings import IngestFinding
+from node.store._projection import thematic_layout
 from node.store._quarantine import IntakeCounters, QuarantineEntry, source_of
 from node.store._queries import ChildCounters, ProvenanceData, StoreStatus, StreamCounters
 from node.store._store import Store
@@ -25,6 +27,7 @@ __all__ = [
     "DeadLetter",
     "Decision",
     "DecisionBook",
+    "IngestFinding",
     "IntakeCounters",
     "NewDecision",
     "NewRecord",
@@ -37,4 +40,5 @@ __all__ = [
     "StreamCounters",
     "StreamKey",
     "source_of",
+    "thematic_layout",
 ]

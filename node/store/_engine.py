@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from node.errors import ConfigError
 __all__ = ["BulkInsert", "Checkpointer", "RawQuery", "dialect_insert", "make_engine"]
 
 WRITE_OPTION = "jgnode_write"
+_MAX_ROWS_PER_STATEMENT = 8192
+_PAGE_SIZE = 16384
 log = logging.getLogger("jgnode.store")
 
 
@@ -50,6 +54,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # (BEGIN IMMEDIATE) instead of failing to upgrade a read lock later.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # a new database gets 16 KiB pages (a no-op for an existing one): bulk inserts into the wide
+        # thematic tables and their indexes take a quarter less time than with 4 KiB pages
+        cursor.execute(f"PRAGMA page_size={_PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
@@ -111,11 +118,14 @@ class BulkInsert:
         self._positional = engine.dialect.positional
         order = compiled.positiontup or []
         self._reorder = None if list(order) == list(columns) else [self.columns.index(name) for name in order]
+        self._values = _MultiRow.of(self.sql, len(columns)) if engine.dialect.name == "sqlite" else None
 
     def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
         """Insert ``rows`` (tuples in ``columns`` order); returns the rows written."""
         if not rows:
             return 0
+        if self._values is not None and self._reorder is None and len(rows) > 1:
+            return self._values.run(conn, rows)
         params: Any
         if not self._positional:
             params = [dict(zip(self.columns, row, strict=True)) for row in rows]
@@ -125,6 +135,55 @@ class BulkInsert:
             params = list(rows)
         result = conn.exec_driver_sql(self.sql, params)
         return max(result.rowcount, 0)
+
+
+class _MultiRow:
+    """One INSERT of many rows (``VALUES (...), (...), ...``) per statement, on SQLite.
+
+    ``executemany`` steps the statement once per row, releasing and retaking
+    the GIL each time: alone that is fine, but while another thread of the
+    process runs Python (the reading half of a pipelined ingest) every row waits
+    for the GIL. A multi-row statement takes the rows in one step. Statements
+    hold ``full`` rows; a remainder goes in statements of power-of-two sizes,
+    so only a few distinct statements are ever prepared (the driver caches them).
+    """
+
+    def __init__(self, head: str, group: str, tail: str, width: int) -> None:
+        self._head, self._group, self._tail, self._width = head, group, tail, width
+        self._full = 0
+        self._sql: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, sql: str, width: int) -> _MultiRow | None:
+        """Split a one-row INSERT into its parts; None when it is not of the expected shape."""
+        group = "(" + ", ".join("?" * width) + ")"
+        head, found, tail = sql.partition(" VALUES " + group)
+        return cls(head + " VALUES ", group, tail, width) if found and group not in tail else None
+
+    def _statement(self, rows: int) -> str:
+        sql = self._sql.get(rows)
+        if sql is None:
+            sql = self._sql[rows] = self._head + ", ".join([self._group] * rows) + self._tail
+        return sql
+
+    def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if not self._full:
+            limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._full = max(1, min(_MAX_ROWS_PER_STATEMENT, limit // self._width))
+        written = 0
+        try:
+            start = 0
+            while start < len(rows):
+                size = min(self._full, len(rows) - start)
+                if size < self._full:
+                    size = 1 << (size.bit_length() - 1)
+                cursor.execute(self._statement(size), list(chain.from_iterable(rows[start : start + size])))
+                written += max(cursor.rowcount, 0)
+                start += size
+        finally:
+            cursor.close()
+        return written
 
 
 class RawQuery:

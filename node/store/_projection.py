@@ -20,10 +20,19 @@ from node.store._schema import INSPECTION as INSPECTION_TABLE
 from node.store._schema import REGULATED_OBJECT as OBJECT_TABLE
 from node.store._schema import STREAM
 
-__all__ = ["PROJECTED_DATASETS", "ProjectedRow", "project_rows", "projection_backlog", "upsert_thematic"]
+__all__ = [
+    "PROJECTED_DATASETS",
+    "ProjectedRow",
+    "held_uids",
+    "project_rows",
+    "projection_backlog",
+    "thematic_layout",
+    "upsert_thematic",
+]
 
-# (seq, uid, version, domain record or None for a tombstone)
+# (seq, uid, version, domain record, or its thematic values as a tuple, or None for a tombstone)
 ProjectedRow = tuple[int, str, int, Any]
+_KEYS = ("origin", "uid", "version", "deleted")  # the columns of a thematic row that are not the record's
 
 
 def _object_columns(record: RegulatedObject) -> dict[str, Any]:
@@ -68,6 +77,7 @@ def _inspection_columns(record: Inspection) -> dict[str, Any]:
     }
 
 
+_IN_CHUNK = 500
 # built once per engine and dataset; gone with the engine
 _upserts: weakref.WeakKeyDictionary[Engine, dict[str, BulkInsert]] = weakref.WeakKeyDictionary()
 
@@ -76,6 +86,33 @@ PROJECTED_DATASETS: dict[str, tuple[Table, type, Callable[[Any], dict[str, Any]]
     REGULATED_OBJECT: (OBJECT_TABLE, RegulatedObject, _object_columns),
     INSPECTION: (INSPECTION_TABLE, Inspection, _inspection_columns),
 }
+
+
+def thematic_layout(dataset: str) -> tuple[tuple[str, ...], Callable[[Any], dict[str, Any]]] | None:
+    """The columns a record of ``dataset`` fills in its thematic table, and how from a domain record; None: no table.
+
+    A :class:`~node.store.NewRecord` may carry these values (a tuple in this
+    column order) instead of its domain record.
+    """
+    spec = PROJECTED_DATASETS.get(dataset)
+    if spec is None:
+        return None
+    table, _cls, to_columns = spec
+    return tuple(c.name for c in table.columns if c.name not in _KEYS), to_columns
+
+
+def held_uids(conn: Connection, dataset: str, uids: Sequence[str]) -> set[str]:
+    """Which of ``uids`` name a live (not deleted) record of ``dataset`` from any origin, in its thematic table."""
+    spec = PROJECTED_DATASETS.get(dataset)
+    if spec is None or not uids:
+        return set()
+    table = spec[0]
+    found: set[str] = set()
+    ordered = sorted(set(uids))
+    for start in range(0, len(ordered), _IN_CHUNK):
+        query = select(table.c.uid).where(table.c.uid.in_(ordered[start : start + _IN_CHUNK]) & ~table.c.deleted)
+        found.update(conn.execute(query).scalars())
+    return found
 
 
 def projection_backlog(conn: Connection, limit: int) -> list[tuple[int, str, str, int, int]]:
@@ -131,14 +168,31 @@ def upsert_thematic(
             if upsert is None:
                 columns = [c.name for c in table.columns]
                 upsert = prepared[dataset] = BulkInsert(engine, table, columns, upsert_newer_on=("origin", "uid"))
-            values = [
-                {"origin": origin, "uid": uid, "version": version, "deleted": False, **to_columns(record)}
-                for _seq, uid, version, record in live.values()
-            ]
-            upsert.run(conn, [tuple(row[c] for c in upsert.columns) for row in values])
+            if tuple(upsert.columns[:4]) == _KEYS:  # thematic values of the fast path go in as they are
+                values = [
+                    (origin, uid, version, False, *record)
+                    if isinstance(record, tuple)
+                    else _thematic_row(upsert.columns, origin, (seq, uid, version, record), to_columns)
+                    for seq, uid, version, record in live.values()
+                ]
+            else:
+                values = [_thematic_row(upsert.columns, origin, row, to_columns) for row in live.values()]
+            upsert.run(conn, values)
         for _seq, uid, version, _record in dead.values():
             conn.execute(
                 update(table)
                 .where((table.c.origin == origin) & (table.c.uid == uid) & (table.c.version < version))
                 .values(deleted=True, version=version)
             )
+
+
+def _thematic_row(
+    columns: Sequence[str], origin: str, row: ProjectedRow, to_columns: Callable[[Any], dict[str, Any]]
+) -> tuple[Any, ...]:
+    """One row of the table's upsert, in ``columns`` order."""
+    _seq, uid, version, record = row
+    values = (
+        dict(zip([c for c in columns if c not in _KEYS], record, strict=True)) if isinstance(record, tuple) else None
+    )
+    named = {"origin": origin, "uid": uid, "version": version, "deleted": False, **(values or to_columns(record))}
+    return tuple(named[c] for c in columns)

@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 from node.errors import ConfigError, StoreError
 from node.settings import Limits
-from node.store import _audit, _migrate, _projection, _quarantine, _queries
+from node.store import _audit, _findings, _migrate, _projection, _quarantine, _queries
 from node.store._engine import WRITE_OPTION, BulkInsert, Checkpointer, RawQuery, make_engine
 from node.store._quarantine import IntakeCounters, QuarantineEntry
 from node.store._queries import ProvenanceData, StoreStatus
@@ -57,6 +57,13 @@ RECORD_COLUMNS = ("stream_id", "seq", "body")
 KEY_COLUMNS = ("stream_id", "uid", "version", "seq")
 _IN_CHUNK = 500
 _MARK = "collect_mark:"  # meta key prefix of a collector's committed position
+
+
+_LATEST_SQLITE = """
+SELECT k.uid, k.version, r.body FROM record_key AS k JOIN record AS r ON r.stream_id = k.stream_id AND r.seq = k.seq
+WHERE k.stream_id = ? AND k.uid IN (SELECT value FROM json_each(?))
+AND k.version = (SELECT max(m.version) FROM record_key AS m WHERE m.stream_id = k.stream_id AND m.uid = k.uid)
+"""
 
 
 class _Stream(NamedTuple):
@@ -211,49 +218,53 @@ class Store:
     ) -> AppendResult:
         stream = self._stream(conn, StreamKey(self.node_id, dataset), "")
         latest = self._latest_versions(conn, stream.id, {r.uid for r in records})
-        rows: list[tuple[int, str, int, bytes]] = []  # seq, uid, version, record bytes
+        sid = stream.id
+        bodies: list[tuple[int, int, bytes]] = []  # (stream, seq, record bytes)
+        keys: list[tuple[int, str, int, int]] = []  # (stream, uid, version, seq)
+        projected: list[tuple[int, str, int, Any]] = []  # (seq, uid, version, record or its thematic values)
         seq = stream.applied_seq
         duplicates = 0
-        projected: dict[tuple[str, int], Any] = {}
         for record in records:
-            held = latest.get(record.uid)
+            uid = record.uid
+            held = latest.get(uid)
             if held is not None and same(held[1], record):
                 duplicates += 1
                 continue
             seq += 1
             version = held[0] + 1 if held else 1
-            body = encode(record.uid, version, seq, record)
-            latest[record.uid] = (version, body)
-            projected[(record.uid, version)] = record.record
-            rows.append((seq, record.uid, version, body))
-        self._insert_records.run(conn, [(stream.id, seq, body) for seq, _uid, _version, body in rows])
-        self._insert_keys.run(conn, [(stream.id, uid, version, seq) for seq, uid, version, _body in rows])
-        if rows:
+            body = encode(uid, version, seq, record)
+            latest[uid] = (version, body)
+            bodies.append((sid, seq, body))
+            keys.append((sid, uid, version, seq))
+            projected.append((seq, uid, version, record.record if record.thematic is None else record.thematic))
+        self._insert_records.run(conn, bodies)
+        self._insert_keys.run(conn, keys)
+        if bodies:
             # project at once when the thematic table is up to date: the objects are in hand
             caught_up = stream.projected_seq == stream.applied_seq
             if caught_up:
-                _projection.upsert_thematic(
-                    self.engine,
-                    conn,
-                    origin=self.node_id,
-                    dataset=dataset,
-                    rows=[(s, uid, v, projected[(uid, v)]) for s, uid, v, _body in rows],
-                )
+                _projection.upsert_thematic(self.engine, conn, origin=self.node_id, dataset=dataset, rows=projected)
             conn.execute(
                 update(STREAM)
-                .where(STREAM.c.id == stream.id)
+                .where(STREAM.c.id == sid)
                 .values(
                     applied_seq=seq,
                     projected_seq=seq if caught_up else stream.projected_seq,
-                    records=STREAM.c.records + len(rows),
+                    records=STREAM.c.records + len(bodies),
                     updated_at_us=now_us,
                     unsealed_since_us=stream.unsealed_since_us or now_us,
                 )
             )
-        return AppendResult(len(rows), duplicates, stream.applied_seq + 1, seq)
+        return AppendResult(len(bodies), duplicates, stream.applied_seq + 1, seq)
 
     def _latest_versions(self, conn: Connection, stream_id: int, uids: set[str]) -> dict[str, tuple[int, bytes]]:
         """Latest (version, record bytes) per uid of an own stream (own keys are indexed at once)."""
+        if not uids:
+            return {}
+        if self.engine.dialect.name == "sqlite":
+            # one statement for the whole chunk: the uids go in as one JSON array
+            found = conn.exec_driver_sql(_LATEST_SQLITE, (stream_id, json.dumps(sorted(uids)))).all()
+            return {uid: (version, body) for uid, version, body in found}
         latest: dict[str, tuple[int, int]] = {}
         ordered = sorted(uids)
         for start in range(0, len(ordered), _IN_CHUNK):
@@ -730,14 +741,18 @@ class Store:
         encode: Encoder,
         same: SameContent,
         now_us: int,
+        findings: Sequence[_findings.IngestFinding] = (),
     ) -> AppendResult:
         """Store good records, quarantine refused rows (source, findings, raw) and count both, in one transaction.
 
         The intake counters of (dataset, source) move with the writes they count
         (see ``_quarantine``); refused rows are kept whole as kind "ingest_row".
+        ``findings`` (what cleaning corrected in these rows) are kept in the same
+        transaction.
         """
         with self.write() as conn:
             result = self._append_own(conn, dataset, records, encode=encode, same=same, now_us=now_us)
+            _findings.insert(conn, findings, now_us)
             entries = [(_quarantine.COUNTED_KIND, s, dataset, "; ".join(f), raw) for s, f, raw in refused]
             _quarantine.insert(conn, entries, now_us, [f for _s, f, _raw in refused])
             _audit.append(
@@ -756,6 +771,21 @@ class Store:
                 quarantined=len(refused),
             )
         return result
+
+    def held_uids(self, dataset: str, uids: Sequence[str]) -> set[str]:
+        """Which of ``uids`` name a live record of ``dataset`` (any origin) in its thematic table; empty without one."""
+        with self.read() as conn:
+            return _projection.held_uids(conn, dataset, uids)
+
+    def ingest_findings(self, *, dataset: str = "", source: str = "", limit: int = 0) -> list[_findings.IngestFinding]:
+        """What cleaning corrected in ingested rows, in order (optionally of one dataset and input)."""
+        with self.read() as conn:
+            return _findings.rows(conn, dataset=dataset, source=source, limit=limit)
+
+    def finding_counts(self, *, dataset: str = "", source: str = "") -> dict[str, int]:
+        """Cleaning findings per rule (optionally of one dataset and input)."""
+        with self.read() as conn:
+            return _findings.counts(conn, dataset=dataset, source=source)
 
     def quarantined(
         self, *, ids: Sequence[int] = (), dataset: str = "", kind: str = "", state: str = "", last: int = 0

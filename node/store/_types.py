@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 __all__ = [
     "AppendResult",
@@ -49,15 +49,19 @@ class BatchData:
         return self.last_seq - self.first_seq + 1
 
 
-@dataclass(frozen=True, slots=True)
-class NewRecord:
-    """A record this node collected, before it has a version and a sequence number."""
+class NewRecord(NamedTuple):
+    """A record this node collected, before it has a version and a sequence number.
+
+    A named tuple rather than a dataclass: bulk ingest makes one per row, and a
+    tuple is built in a third of the time.
+    """
 
     uid: str
     op: int
     event_time_us: int
     payload: bytes  # opaque to the store; the encoder turns it into record bytes
     record: Any = None  # the domain record, to fill the thematic table at once (None: tombstone)
+    thematic: tuple[Any, ...] | None = None  # or its thematic columns already worked out (see thematic_layout)
 
 
 @dataclass(frozen=True, slots=True)
