@@ -7,8 +7,8 @@ Lists of objects are ``a|b;c|d`` (``|`` between fields, ``;`` between items),
 lists of strings ``a;b``. Instants (fields ending ``_us``) are ISO 8601 in a
 column without the suffix (``submitted_at``); a time without an offset is
 China Standard Time (UTC+8). An optional ``op`` column carries the front-table
-operation: ``i`` or ``u`` (upsert, the default) or ``d`` (delete: only the uid
-column is needed). Files are UTF-8 (with or without BOM), UTF-16 with BOM, or
+operation: ``i`` or ``u`` (upsert, the default) or ``d`` (delete: only the
+columns the uid is made of are needed, see ``governance.UID_FORMATS``). Files are UTF-8 (with or without BOM), UTF-16 with BOM, or
 GB18030/GBK (see :func:`open_csv_text`).
 """
 
@@ -20,7 +20,7 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from governance import (
     PERSONNEL,
     PUBLIC_OPINION,
     REGULATED_OBJECT,
+    UID_FORMATS,
     ActionHeader,
     CheckItem,
     Complaint,
@@ -60,6 +61,7 @@ from governance import (
     Personnel,
     PublicOpinion,
     RegulatedObject,
+    uid_fields,
 )
 from governance.clean import CHINA_TZ, decode_bytes
 
@@ -74,6 +76,7 @@ __all__ = [
     "open_csv_text",
     "read_records",
     "record_builder",
+    "row_uid",
     "rows_to_records",
     "to_row",
     "uid_column",
@@ -98,22 +101,6 @@ DATASET_TYPES: Final[dict[str, type]] = {
 }
 # the column a row's uid comes from; for uids made of several fields (catalog
 # records, credit grades, list entries), the leading one
-_UID_FIELD: Final = {
-    RegulatedObject: "credit_code",
-    CreditGrade: "credit_code",
-    ListEntry: "credit_code",
-    Inspection: "action_number",
-    Penalty: "action_number",
-    Enforcement: "action_number",
-    OtherAction: "action_number",
-    Complaint: "complaint_number",
-    PublicOpinion: "item_id",
-    Personnel: "id_number",
-    Matter: "matter_code",
-    MatterSub: "sub_code",
-    ImplList: "impl_list_code",
-    MatterMapping: "local_code",
-}
 _NESTED: Final = (ActionHeader, Counterparty, Inspector, CheckItem)
 
 
@@ -131,7 +118,7 @@ class CsvRow:
 
 def uid_column(dataset: str) -> str:
     """The column that holds a dataset's record uid."""
-    return _UID_FIELD[DATASET_TYPES[dataset]]
+    return uid_fields(DATASET_TYPES[dataset])[0]
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -396,23 +383,34 @@ def open_csv_text(path: Path) -> TextIO:
 
 
 def check_header(fieldnames: Iterable[str] | None, dataset: str, source: object) -> None:
-    """Raise ValueError when a file's columns lack ``dataset``'s uid column."""
-    uid_col = _UID_FIELD[DATASET_TYPES[dataset]]
-    if fieldnames is None or uid_col not in fieldnames:
-        raise ValueError(f"{source}: header has no {uid_col!r} column (a {dataset} file needs it)")
+    """Raise ValueError when a file's columns lack one of the columns ``dataset``'s uid is made of."""
+    held = set(fieldnames or ())
+    missing = next((name for name in uid_fields(DATASET_TYPES[dataset]) if name not in held), None)
+    if missing is not None:
+        raise ValueError(f"{source}: header has no {missing!r} column (a {dataset} file needs it)")
+
+
+def row_uid(cls: type, raw: Mapping[str, str]) -> tuple[str, str]:
+    """(uid, first empty key column) of a row: the uid is made of the key columns (``UID_FORMATS``)."""
+    names = uid_fields(cls)
+    values = {name: raw.get(name, "").strip() for name in names}
+    return UID_FORMATS[cls].format(**values), next((name for name in names if not values[name]), "")
 
 
 def rows_to_records(rows: Iterable[tuple[int, dict[str, str]]], dataset: str) -> Iterator[CsvRow]:
-    """Records of ``(line, row)`` pairs in the column shape above; a bad row comes back with its error."""
+    """Records of ``(line, row)`` pairs in the column shape above; a bad row comes back with its error.
+
+    A delete names its record by the key columns of its dataset's uid (``credit_code`` and
+    ``assessed_on`` for a credit grade, the action number for an action).
+    """
     cls = DATASET_TYPES[dataset]
-    uid_col = _UID_FIELD[cls]
     for line, raw in rows:
         op_code = raw.get("op", "i").strip().lower() or "i"
-        uid = raw.get(uid_col, "").strip()
+        uid, empty = row_uid(cls, raw)
         if op_code not in {"i", "u", "d"}:
             yield CsvRow(line, raw, "upsert", uid, None, f"op must be i, u or d, not {op_code!r}")
-        elif not uid:
-            yield CsvRow(line, raw, "upsert", uid, None, f"empty {uid_col}")
+        elif empty:
+            yield CsvRow(line, raw, "upsert", uid, None, f"empty {empty}")
         elif op_code == "d":
             yield CsvRow(line, raw, "delete", uid, None)
         else:

@@ -33,6 +33,7 @@ from governance._records import (
     PublicOpinion,
     RegulatedObject,
     uid_fields,
+    uid_parts,
 )
 from governance._records_catalog import ImplList, Matter, MatterMapping, MatterSub
 from governance._validate import cross_field_problems, validate
@@ -75,5 +76,6 @@ __all__ = [
     "RegulatedObject",
     "cross_field_problems",
     "uid_fields",
+    "uid_parts",
     "validate",
 ]

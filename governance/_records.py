@@ -366,3 +366,20 @@ that names a record by its key fields only."""
 def uid_fields(cls: type) -> tuple[str, ...]:
     """The fields a dataset's uid is made of, in order."""
     return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(UID_FORMATS[cls]) if name)
+
+
+def uid_parts(cls: type, uid: str) -> dict[str, str]:
+    """The key fields of a uid (the reverse of ``UID_FORMATS``); ValueError when ``uid`` does not have its shape.
+
+    The separators (``@``, ``:``) never occur in the codes, dates and version ids a uid is made of.
+    """
+    names = uid_fields(cls)
+    separators = [text for text, _name, _spec, _conv in string.Formatter().parse(UID_FORMATS[cls]) if text]
+    values, rest = [], uid
+    for separator in separators:
+        head, found, rest = rest.partition(separator)
+        if not found:
+            raise ValueError(f"uid {uid!r} is not of the form {UID_FORMATS[cls]}")
+        values.append(head)
+    values.append(rest)
+    return dict(zip(names, values, strict=True))

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from adapters.csv_records import DATASET_TYPES, columns, uid_column
 from adapters.feeds import feed_preset
+from governance import uid_fields
 from governance.clean import field_cleaner
 
 __all__ = [
@@ -251,6 +252,12 @@ class DbCollector(_Collector):
             raise ValueError(f"collector {self.name}: give either table or query, not both or neither")
         if self.watermark is None and not self.front_table:
             raise ValueError(f"collector {self.name}: give the watermark column (or front_table = true)")
+        parts = uid_fields(DATASET_TYPES[self.dataset])
+        if self.key is None and not self.front_table and len(parts) > 1:
+            raise ValueError(
+                f"collector {self.name}: give key, a column unique per watermark value "
+                f"({self.dataset}'s uid is made of {', '.join(parts)}, so no one of them is)"
+            )
         return self
 
     @property

@@ -64,7 +64,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from adapters.csv_records import CHINA_TZ, DATASET_TYPES, columns, to_row, uid_column
+from adapters.csv_records import CHINA_TZ, DATASET_TYPES, columns, to_row
+from governance import uid_parts
 from node.collect_report import CollectReport
 from node.collect_settings import ExportSink
 from node.errors import BatchRejectedError, ConfigError, StoreError
@@ -212,7 +213,6 @@ def _front_rows(chunk: Sequence[tuple[int, bytes]], key: StreamKey, report: Expo
     """The records of a chunk as front-table rows (without cd_id, cd_time, cd_source, cd_batch)."""
     cls = DATASET_TYPES[key.dataset]
     blank: dict[str, Any] = dict.fromkeys(columns(cls))
-    uid_col = uid_column(key.dataset)
     rows = []
     for seq, body in chunk:
         try:
@@ -222,7 +222,12 @@ def _front_rows(chunk: Sequence[tuple[int, bytes]], key: StreamKey, report: Expo
             report.skip(key, seq, str(exc))
             continue
         if record.op == OP_DELETE:
-            rows.append({**blank, uid_col: record.uid, "cd_operation": "d"})
+            try:
+                keys = uid_parts(cls, record.uid)
+            except ValueError as exc:
+                report.skip(key, seq, str(exc))
+                continue
+            rows.append({**blank, **keys, "cd_operation": "d"})
             report.deletes += 1
         elif payload is None or isinstance(payload, dict) or not isinstance(payload, cls):
             report.skip(key, seq, f"its payload is not a {cls.__name__} record")

@@ -528,3 +528,17 @@ def test_samples_hang_together(samples: dict[str, Sequence[DatasetRecord]]) -> N
     enforcements = [r for r in samples["enforcement"] if isinstance(r, Enforcement)]
     assert any(r.extension_date for r in enforcements)
     assert {r.inspection_number for r in enforcements} <= {r.uid for r in samples["inspection"]}
+
+
+def test_a_csv_delete_names_a_composite_uid_by_its_key_columns(tmp_path: Path) -> None:
+    path = tmp_path / "grades.csv"
+    path.write_text(
+        f"credit_code,assessed_on,grade,op\n{PARTY},2023-06-30,,d\n{PARTY},,,d\n",
+        encoding="utf-8",
+    )
+    deleted, empty = read_records(path, "credit_grade")
+    assert (deleted.op, deleted.uid, deleted.error) == ("delete", f"{PARTY}@2023-06-30", "")
+    assert empty.error == "empty assessed_on"
+    (tmp_path / "no_date.csv").write_text("credit_code,grade\nX,A\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="header has no 'assessed_on' column"):
+        list(read_records(tmp_path / "no_date.csv", "credit_grade"))

@@ -333,3 +333,37 @@ def test_export_from_the_config_by_command_and_on_schedule(
     finally:
         node.stop(grace_s=1)
     assert next_run_times(settings)["front"] is not None  # the job is kept in the job store
+
+
+def test_deletes_of_a_composite_uid_dataset_travel_by_their_key_columns(tmp_path: Path, store: Store) -> None:
+    """A credit grade's uid is credit_code@assessed_on: its delete row carries both columns, and comes back."""
+    generator = SampleGenerator(11, REGION)
+    grades = generator.credit_grades(objects=generator.enterprises(5))
+    ingest_records(store, "credit_grade", grades)
+    ingest_records(store, "credit_grade", [(grades[0].uid, None)])
+    url = f"sqlite:///{tmp_path / 'grades.db'}"
+    sink = _sink(url, datasets=["credit_grade"], tables={"credit_grade": "grades"})
+    assert run_export(store, sink).rows == len(grades) + 1
+    (deleted,) = [row for row in _rows(url, "grades") if row["cd_operation"] == "d"]
+    assert (deleted["credit_code"], deleted["assessed_on"]) == (grades[0].credit_code, grades[0].assessed_on)
+    other = Store.open(f"sqlite:///{tmp_path / 'b' / 'node.db'}", REGION)
+    try:
+        collector = DbCollector(
+            kind="db", name="grades", url=url, table="grades", dataset="credit_grade", front_table=True,
+            schedule={"interval_s": 60},
+        )  # fmt: skip
+        assert run_collector(other, collector).stored == len(grades) + 1
+        stream = other.stream_id(StreamKey(REGION, "credit_grade"))
+        assert stream is not None
+        last = decode_record(other.records_after(stream, 0, 1000)[-1][1])
+        assert (last.uid, last.op) == (grades[0].uid, OP_DELETE)
+    finally:
+        other.close()
+
+
+def test_a_db_collector_of_a_composite_uid_dataset_needs_an_explicit_key() -> None:
+    with pytest.raises(ValidationError, match="credit_grade's uid is made of credit_code, assessed_on"):
+        DbCollector(
+            kind="db", name="grades", url="sqlite:///x.db", table="grades", dataset="credit_grade",
+            watermark="updated_at", schedule={"interval_s": 60},
+        )  # fmt: skip
