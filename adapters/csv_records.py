@@ -8,8 +8,9 @@ lists of strings ``a;b``. Instants (fields ending ``_us``) are ISO 8601 in a
 column without the suffix (``submitted_at``); a time without an offset is
 China Standard Time (UTC+8). An optional ``op`` column carries the front-table
 operation: ``i`` or ``u`` (upsert, the default) or ``d`` (delete: only the
-columns the uid is made of are needed, see ``governance.UID_FORMATS``). Files are UTF-8 (with or without BOM), UTF-16 with BOM, or
-GB18030/GBK (see :func:`open_csv_text`).
+columns the uid is made of are needed, see ``governance.UID_FORMATS``). Files
+are UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK (see
+:func:`open_csv_text`).
 """
 
 from __future__ import annotations
