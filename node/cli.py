@@ -67,10 +67,14 @@ def _node_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     _peer_args(status)
     status.add_argument("--json", action="store_true", help="print JSON")
 
-    ingest = sub.add_parser("ingest", help="load a CSV file of records into the node's store and outbox")
+    ingest = sub.add_parser("ingest", help="load CSV files of records into the node's store and outbox")
     _config_arg(ingest)
-    ingest.add_argument("file", type=Path)
-    ingest.add_argument("--dataset", default="inspection", choices=DATASETS)
+    ingest.add_argument("files", type=Path, nargs="+", metavar="FILE", help="one or more, loaded in order")
+    ingest.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        help="dataset of every file (default: the file's name if a dataset's, e.g. penalty.csv; else inspection)",
+    )
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
     ingest.add_argument(
         "--no-clean",

@@ -184,27 +184,42 @@ def _intake(item: admin_pb2.IntakeStatus) -> IntakeCounters:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    """Load a CSV file; exit 3 when some rows went to quarantine."""
+    """Load CSV files in order; exit 3 when some rows went to quarantine."""
+    settings = _settings(args)
+    paths = [require_file(path, "input file") for path in args.files]
+    store = Store.open(settings.db_url, settings.node_id)
+    quarantined = False
+    try:
+        for path in paths:
+            quarantined |= _ingest_one(store, settings, path, args)
+    finally:
+        store.close()
+    return 3 if quarantined else 0
+
+
+def _dataset_of(path: Path, given: str | None) -> str:
+    """The ``--dataset`` given, else the dataset the file is named after, else inspection."""
+    from governance import DATASETS  # noqa: PLC0415
+
+    return given or (path.stem if path.stem in DATASETS else "inspection")
+
+
+def _ingest_one(store: Store, settings: NodeSettings, path: Path, args: argparse.Namespace) -> bool:
+    """Load one file with a progress bar and print what became of its rows; True when some were quarantined."""
     from tqdm import tqdm  # noqa: PLC0415
 
     from node.ingest import ingest_file  # noqa: PLC0415
 
-    settings = _settings(args)
-    path = require_file(args.file, "input file")
     total = _count_lines(path) - 1
-    store = Store.open(settings.db_url, settings.node_id)
-    try:
-        with tqdm(total=max(total, 0), unit="rows", disable=True if args.no_progress else None, desc=path.name) as bar:
-            report = ingest_file(
-                store,
-                path,
-                dataset=args.dataset,
-                progress=bar.update,
-                guard=store.backlog_guard(settings.limits),
-                clean=not args.no_clean,
-            )
-    finally:
-        store.close()
+    with tqdm(total=max(total, 0), unit="rows", disable=True if args.no_progress else None, desc=path.name) as bar:
+        report = ingest_file(
+            store,
+            path,
+            dataset=_dataset_of(path, args.dataset),
+            progress=bar.update,
+            guard=store.backlog_guard(settings.limits),
+            clean=not args.no_clean,
+        )
     print(
         f"{path}: {report.rows} rows: {report.stored} stored (seq {report.first_seq}..{report.last_seq}), "
         f"{report.duplicates} unchanged duplicates, {report.quarantined} quarantined"
@@ -212,7 +227,7 @@ def ingest(args: argparse.Namespace) -> int:
     if report.findings:
         print(f"cleaning corrected {sum(report.findings.values())} values (kept per row with the record):")
         print(render_table(["rule", "values corrected"], sorted(report.findings.items())))
-    return 3 if report.quarantined else 0
+    return report.quarantined > 0
 
 
 def _count_lines(path: Path) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -182,12 +181,9 @@ def _ingest_all(counties: list[DemoNode], root: Path, *, per_county: int, seed: 
     started = time.monotonic()
     running = []
     for county, files in plans:
-        # one shell per county runs its files in order; every word is quoted
-        script = " && ".join(
-            shlex.join(_jgnode("ingest", "--no-progress", "-c", str(county.config), "--dataset", d, str(p)))
-            for d, p, _ in files
-        )
-        running.append((county, subprocess.Popen(script, shell=True, stdout=subprocess.PIPE)))  # noqa: S602
+        # one process per county loads its files in order, each as the dataset it is named after
+        command = _jgnode("ingest", "--no-progress", "-c", str(county.config), *(str(p) for _d, p, _n in files))
+        running.append((county, subprocess.Popen(command, stdout=subprocess.PIPE)))
     for county, process in running:
         output, _ = process.communicate()
         county.ingest_seconds = time.monotonic() - started

@@ -18,6 +18,7 @@ from node.errors import IngestError
 from node.ingest import ingest_file
 from node.store import Store
 from node.store._schema import QUARANTINE
+from tests.harness import jgnode
 
 AGENCY = make_uscc("1", "1", "330106", "00250001")
 PARTY = make_uscc("9", "1", "330106", "MA27AB12")
@@ -105,3 +106,16 @@ def test_ingest_refuses_unusable_files(tmp_path: Path, store: Store) -> None:
     garbled.write_bytes("action_number,action_name\nA1,检查\n".encode() + b"A2,\x80\xff\n")
     with pytest.raises(IngestError, match=r"not UTF-8 .* nor GB18030"):
         ingest_file(store, garbled, dataset="inspection")
+
+
+def test_cli_loads_several_files_each_as_the_dataset_it_is_named_after(tmp_path: Path) -> None:
+    jgnode("init", "--node-id", "330106", "--tier", "county", "--dir", str(tmp_path / "n"), "--insecure")
+    jgnode("sample", "--region", "330106", "--out", str(tmp_path / "in"), "--inspections", "40")
+    files = [str(tmp_path / "in" / f"{name}.csv") for name in ("regulated_object", "credit_grade", "penalty")]
+    done = jgnode("ingest", "--no-progress", "-c", str(tmp_path / "n" / "node.toml"), *files, check=False)
+    lines = [line for line in done.stdout.splitlines() if " rows: " in line]
+    assert [line.split(":")[0] for line in lines] == files
+    assert "0 quarantined" in lines[0]
+    assert "0 quarantined" in lines[1]
+    assert " 0 stored" in lines[2]  # penalties name inspections this node does not hold yet: quarantined
+    assert done.returncode == 3
