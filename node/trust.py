@@ -189,15 +189,19 @@ class TrustStore:
                     continue
                 raise
 
+    def _learn_presented(self, pem: bytes, intermediates: Sequence[bytes]) -> x509.Certificate:
+        """The leaf of a presented chain; its CA certificates are learnt (call with the lock held)."""
+        certs = _parsed([pem])
+        for cert in [*certs[1:], *_parsed(intermediates)]:
+            if node_certificate(cert).is_ca:
+                self._learn_ca(cert)
+        return certs[0]
+
     def peer(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> str:
         """The node id of a TLS peer certificate, after chain and revocation checks."""
-        certs = _parsed([pem])
-        leaf = certs[0]
-        fp = fingerprint(leaf)
         with self._lock:
-            for cert in [*certs[1:], *_parsed(intermediates)]:
-                if node_certificate(cert).is_ca:
-                    self._learn_ca(cert)
+            leaf = self._learn_presented(pem, intermediates)
+            fp = fingerprint(leaf)
             path = validate_chain(leaf, list(self._pool.values()), self.anchors, now=self._clock())
             self._check_revocation(fp, [p.cert for p in path], now=self._clock(), known=fp in self._accepted_peers)
             self._accepted_peers[fp] = path[0].node_id
@@ -205,13 +209,9 @@ class TrustStore:
 
     def source(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> SourceCertificate:
         """The source (department system) a TLS peer certificate names, after the same checks as :meth:`peer`."""
-        certs = _parsed([pem])
-        leaf = certs[0]
-        fp = fingerprint(leaf)
         with self._lock:
-            for cert in [*certs[1:], *_parsed(intermediates)]:
-                if node_certificate(cert).is_ca:
-                    self._learn_ca(cert)
+            leaf = self._learn_presented(pem, intermediates)
+            fp = fingerprint(leaf)
             now = self._clock()
             source, issuers = validate_source_chain(leaf, list(self._pool.values()), self.anchors, now=now)
             path = [leaf, *(p.cert for p in issuers)]
