@@ -19,7 +19,10 @@ from typing import Final
 
 from governance._clean_base import CODE_WIDTH, INVISIBLE, NO_FINDINGS, SPACES, CleaningError, Finding
 
-__all__ = ["ENUMERATIONS", "Enumeration"]
+__all__ = ["ENUMERATIONS", "ENUMERATIONS_VERSION", "Enumeration"]
+
+ENUMERATIONS_VERSION: Final = "jgnode enumerations 2 (2026-11-27): STANDARDS.md codes, plus sentiment"
+"""Which edition of these tables a node runs; raise it with every change of a code, name or synonym."""
 
 _JOINERS: Final = ("", "-", ":", "|", "、", ".", "_")
 

@@ -1,9 +1,10 @@
 """Code rules of the regulatory datasets (shared STANDARDS.md, "Code rules").
 
 Unified social credit codes (GB 32100-2015) with their inner organisation code
-(GB 11714), citizen ID numbers (GB 11643-1999), region codes (GB/T 2260, a
-versioned subset table), industry codes (GB/T 4754-2017, the full table) and
-regulatory matter codes. Every ``check_*`` function returns a :class:`CodeCheck`:
+(GB 11714), citizen ID numbers (GB 11643-1999), region codes (GB/T 2260, every
+code since 1980 with its validity), industry codes (GB/T 4754-2017, the full
+table) and regulatory matter codes. :data:`REFERENCE_TABLES` names the edition
+of every shipped table. Every ``check_*`` function returns a :class:`CodeCheck`:
 errors reject a code, warnings only inform. Nothing is silently normalised: a
 lower-case letter is an error, not something to upper-case.
 """
@@ -18,6 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Final, Literal
 
+from governance._clean_enums import ENUMERATIONS_VERSION
 from governance._industries import (
     INDUSTRY_CLASSES,
     INDUSTRY_TABLE,
@@ -33,6 +35,7 @@ from governance._regions import REGION_TABLE_VERSION, REGIONS, RegionEntry
 __all__ = [
     "INDUSTRY_CODES",
     "INDUSTRY_TABLE_EDITION",
+    "REFERENCE_TABLES",
     "REGION_TABLE_VERSION",
     "USCC_ALPHABET",
     "USCC_CATEGORIES",
@@ -93,6 +96,12 @@ INDUSTRY_CODES: Final[tuple[str, ...]] = tuple(code for code, _ in INDUSTRY_CLAS
 """The 1381 GB/T 4754-2017 class codes (section letter + 4 digits), in code order."""
 
 INDUSTRY_TABLE_EDITION: Final = TABLE_EDITION
+REFERENCE_TABLES: Final[dict[str, str]] = {
+    "regions": REGION_TABLE_VERSION,
+    "industries": INDUSTRY_TABLE_EDITION + " (governance/data/gbt4754_2017.tsv, reconciled 2026-11-27)",
+    "enumerations": ENUMERATIONS_VERSION,
+}
+"""The edition of every reference table shipped with the package (shown by ``jgnode status``)."""
 """The edition of the shipped industry table."""
 
 

@@ -141,6 +141,10 @@ def status(args: argparse.Namespace) -> int:
         print("\nintake (jgnode quarantine):")
         problems = [reply.intake_problem] if not reply.intake_balanced else []
         print("\n".join(summarise_intake([_intake(i) for i in reply.intake], problems, per_source=False)))
+    if reply.reference_tables:
+        print("\ncode tables:")
+        for name, edition in sorted(reply.reference_tables.items()):
+            print(f"  {name}: {edition}")
     if reply.decisions:
         waiting = sum(reply.decisions.get(state, 0) for state in ("flagged", "unmatched"))
         states = ", ".join(f"{count} {state}" for state, count in sorted(reply.decisions.items()))

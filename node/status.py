@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from jgnode.exchange.v1 import admin_pb2
 
+from governance.codes import REFERENCE_TABLES
 from node.store import DecisionBook
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         intake_balanced=not intake_problems,
         intake_problem="; ".join(intake_problems),
         decisions=DecisionBook(node.store).counts(),
+        reference_tables=REFERENCE_TABLES,
     )
 
 

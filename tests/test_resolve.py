@@ -298,3 +298,4 @@ def test_a_running_node_links_in_the_background_and_status_counts_the_decisions(
     text_out = jgnode("status", "-c", str(config)).stdout
     waiting = int(decisions.get("flagged", 0)) + int(decisions.get("unmatched", 0))
     assert f"{waiting} waiting for an operator" in text_out
+    assert "industries: GB/T 4754-2017 with Amendment No. 1 (2019)" in text_out  # the code tables it validates with

@@ -60,7 +60,7 @@ class IntakeStatus(_message.Message):
     def __init__(self, dataset: _Optional[str] = ..., received: _Optional[int] = ..., accepted: _Optional[int] = ..., duplicates: _Optional[int] = ..., quarantined: _Optional[int] = ..., dismissed: _Optional[int] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
-    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused", "intake", "intake_balanced", "intake_problem", "decisions")
+    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused", "intake", "intake_balanced", "intake_problem", "decisions", "reference_tables")
     class DecisionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,13 @@ class NodeStatus(_message.Message):
         key: str
         value: int
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ReferenceTablesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +107,7 @@ class NodeStatus(_message.Message):
     INTAKE_BALANCED_FIELD_NUMBER: _ClassVar[int]
     INTAKE_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_TABLES_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     tier: str
     parent_address: str
@@ -132,7 +140,8 @@ class NodeStatus(_message.Message):
     intake_balanced: bool
     intake_problem: str
     decisions: _containers.ScalarMap[str, int]
-    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ..., intake: _Optional[_Iterable[_Union[IntakeStatus, _Mapping]]] = ..., intake_balanced: _Optional[bool] = ..., intake_problem: _Optional[str] = ..., decisions: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    reference_tables: _containers.ScalarMap[str, str]
+    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ..., intake: _Optional[_Iterable[_Union[IntakeStatus, _Mapping]]] = ..., intake_balanced: _Optional[bool] = ..., intake_problem: _Optional[str] = ..., decisions: _Optional[_Mapping[str, int]] = ..., reference_tables: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetProvenanceRequest(_message.Message):
     __slots__ = ("uid", "dataset", "origin", "version")
