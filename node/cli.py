@@ -262,6 +262,20 @@ def _intake_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     push.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _catalog_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    catalog = sub.add_parser("catalog", help="the resources a node offers and on which terms").add_subparsers(
+        dest="catalog_command", required=True, metavar="CATALOG_COMMAND"
+    )
+    listing = catalog.add_parser("list", help="every resource: code, name, sharing class, update cycle")
+    show = catalog.add_parser("show", help="one resource with its fields and conditions")
+    show.add_argument("resource", metavar="CODE", help="resource code or dataset name")
+    for command in (listing, show):
+        _config_arg(command)
+        command.add_argument("--address", metavar="HOST:PORT", help="ask the node listening there instead")
+        command.add_argument("--peer-id", help="with --address: the node id its certificate must name")
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _resolve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resolve = sub.add_parser("resolve", help="which regulated object each record is about").add_subparsers(
         dest="resolve_command", required=True, metavar="RESOLVE_COMMAND"
@@ -320,11 +334,13 @@ def _parser() -> argparse.ArgumentParser:
     _intake_commands(sub)
     _quality_commands(sub)
     _resolve_commands(sub)
+    _catalog_commands(sub)
     return parser
 
 
 def _handlers() -> dict[str, Handler]:
     from node import (  # noqa: PLC0415 - keep `jgnode --help` fast
+        cli_catalog,
         cli_collect,
         cli_commands,
         cli_er,
@@ -355,6 +371,7 @@ def _handlers() -> dict[str, Handler]:
         "push": cli_intake.push,
         "quality": cli_quality.quality,
         "resolve": cli_resolve.resolve,
+        "catalog": cli_catalog.catalog,
     }
 
 

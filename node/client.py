@@ -1,4 +1,4 @@
-"""Talking to a running node as an operator tool: status, provenance, digests.
+"""Talking to a running node as an operator tool: status, provenance, digests, its resource catalog.
 
 A tool connects with the identity of the node whose config it was given (its
 certificate over mutual TLS, or its node id on an insecure development node),
@@ -10,10 +10,12 @@ from __future__ import annotations
 from types import TracebackType
 
 import grpc
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc
+from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
+from exchange_registry import CatalogEntry
 from node.errors import NotFoundError, PeerUnavailableError, VerificationError
 from node.grpc_util import Transport
+from node.serde import catalog_entry_from_proto
 from node.settings import NodeSettings
 
 __all__ = ["ADDRESS_FILE", "NodeClient", "node_address"]
@@ -41,6 +43,7 @@ class NodeClient:
         self._channel = Transport(settings).channel(self.address, peer_id=self.peer_id)
         self._metadata = Transport(settings).metadata()
         self._stub = admin_pb2_grpc.NodeAdminStub(self._channel)
+        self._catalog = catalog_pb2_grpc.CatalogStub(self._channel)
 
     def __enter__(self) -> NodeClient:
         return self
@@ -90,3 +93,13 @@ class NodeClient:
         except grpc.RpcError as exc:
             raise self._fail(exc) from exc
         return reply.count, reply.digest
+
+    def catalog(self, timeout: float = 10) -> list[CatalogEntry]:
+        """The node's resource catalog."""
+        try:
+            reply = self._catalog.ListResources(
+                catalog_pb2.ListResourcesRequest(), metadata=self._metadata, timeout=timeout
+            )
+        except grpc.RpcError as exc:
+            raise self._fail(exc) from exc
+        return [catalog_entry_from_proto(entry) for entry in reply.entries]

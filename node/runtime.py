@@ -11,8 +11,17 @@ from pathlib import Path
 
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from jgnode.exchange.v1 import admin_pb2, admin_pb2_grpc, exchange_pb2, exchange_pb2_grpc, intake_pb2
+from jgnode.exchange.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    exchange_pb2,
+    exchange_pb2_grpc,
+    intake_pb2,
+)
 
+from node.catalog import CatalogServicer, node_catalog
 from node.client import ADDRESS_FILE
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import Transport, make_server
@@ -36,6 +45,7 @@ SERVICE_NAMES = (
     exchange_pb2.DESCRIPTOR.services_by_name["Trust"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["NodeAdmin"].full_name,
     intake_pb2.DESCRIPTOR.services_by_name["Intake"].full_name,
+    catalog_pb2.DESCRIPTOR.services_by_name["Catalog"].full_name,
 )
 
 
@@ -121,6 +131,8 @@ class Node:
             max_message_bytes=settings.limits.max_message_bytes,
         )
         self.server.add_generic_rpc_handlers((intake_handler(intake),))
+        catalog = node_catalog(settings)  # settings are frozen: the catalog is built once
+        catalog_pb2_grpc.add_CatalogServicer_to_server(CatalogServicer(lambda: catalog, identify), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)

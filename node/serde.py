@@ -14,8 +14,9 @@ from google.protobuf import any_pb2, struct_pb2
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError, Message
 from jgnode.data.v1 import datasets_pb2
-from jgnode.exchange.v1 import exchange_pb2
+from jgnode.exchange.v1 import catalog_pb2, exchange_pb2
 
+from exchange_registry import CatalogEntry, FieldDescriptor
 from governance import (
     COMPLAINT,
     CREDIT_GRADE,
@@ -57,6 +58,8 @@ __all__ = [
     "OP_DELETE",
     "OP_UPSERT",
     "SCHEMA_VERSIONS",
+    "catalog_entry_from_proto",
+    "catalog_entry_to_proto",
     "check_schema_version",
     "decode_record",
     "encode_record",
@@ -65,6 +68,7 @@ __all__ = [
     "payload_from_record",
     "record_key",
     "record_summary",
+    "sharing_class_to_proto",
     "stream_prefix",
 ]
 
@@ -288,3 +292,51 @@ def record_summary(record: exchange_pb2.Record) -> dict[str, Any]:
         "event_time_us": record.event_time_us,
         "payload_type": record.payload.type_url,
     }
+
+
+_SHARING_TO_PROTO: Final[Mapping[str, int]] = {
+    "unconditional": catalog_pb2.SHARING_CLASS_UNCONDITIONAL,
+    "conditional": catalog_pb2.SHARING_CLASS_CONDITIONAL,
+    "not_shared": catalog_pb2.SHARING_CLASS_NOT_SHARED,
+}
+_SHARING_FROM_PROTO: Final[Mapping[int, str]] = {number: name for name, number in _SHARING_TO_PROTO.items()}
+
+
+def sharing_class_to_proto(sharing: str) -> int:
+    """A sharing class name as its protobuf enum number."""
+    return _SHARING_TO_PROTO[sharing]
+
+
+def catalog_entry_to_proto(entry: CatalogEntry) -> catalog_pb2.CatalogEntry:
+    """A catalog entry as its protobuf message."""
+    return catalog_pb2.CatalogEntry(
+        resource_code=entry.resource_code,
+        dataset=entry.dataset,
+        name=entry.name,
+        provider_node=entry.provider_node,
+        provider_department=entry.provider_department,
+        fields=[catalog_pb2.FieldDescriptor(name=f.name, type=f.type, personal=f.personal) for f in entry.fields],
+        sharing_class=_SHARING_TO_PROTO[entry.sharing_class],  # type: ignore[arg-type]
+        conditions=entry.conditions,
+        update_cycle=entry.update_cycle,
+        schema_version=entry.schema_version,
+    )
+
+
+def catalog_entry_from_proto(message: catalog_pb2.CatalogEntry) -> CatalogEntry:
+    """A catalog entry from its protobuf message; ValueError for an unknown sharing class."""
+    sharing = _SHARING_FROM_PROTO.get(message.sharing_class)
+    if sharing is None:
+        raise ValueError(f"catalog entry {message.resource_code}: unknown sharing class {message.sharing_class}")
+    return CatalogEntry(
+        resource_code=message.resource_code,
+        dataset=message.dataset,
+        name=message.name,
+        provider_node=message.provider_node,
+        provider_department=message.provider_department,
+        fields=tuple(FieldDescriptor(f.name, f.type, f.personal) for f in message.fields),
+        sharing_class=sharing,  # type: ignore[arg-type]
+        conditions=message.conditions,
+        update_cycle=message.update_cycle,
+        schema_version=message.schema_version,
+    )

@@ -17,10 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from adapters.csv_records import DATASET_TYPES
+from exchange_registry import SharingClass, UpdateCycle
 from node.collect_settings import CollectorSettings, IntakeSource
 from node.errors import ConfigError
 
 __all__ = [
+    "CatalogResource",
+    "CatalogSettings",
     "CollectorSettings",
     "IntakeSource",
     "Limits",
@@ -103,6 +107,45 @@ class TlsSettings(BaseModel):
     """How often certificates, keys and CRLs are re-read, and fetched from the parent."""
 
 
+class CatalogResource(BaseModel):
+    """How the node describes one dataset in its resource catalog (unset keys keep the defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: str
+    """The dataset described."""
+    name: str = ""
+    """Catalog name; default the dataset's usual Chinese name."""
+    department: str = ""
+    """Providing department; default ``catalog.department``."""
+    sharing_class: SharingClass | None = None
+    """unconditional, conditional or not_shared; default: public data unconditional, the rest conditional."""
+    conditions: str = ""
+    """For conditional sharing: what an applicant must meet."""
+    update_cycle: UpdateCycle | None = None
+    """realtime | daily | weekly | monthly | quarterly | yearly | irregular; default daily."""
+
+    @field_validator("dataset")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in DATASET_TYPES:
+            raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(DATASET_TYPES))}")
+        return value
+
+
+class CatalogSettings(BaseModel):
+    """The node's resource catalog: every dataset it holds, with its sharing class (``jgnode catalog``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    classification: str = Field("", pattern=r"^[0-9A-Za-z.]{0,32}$")
+    """Classification code the resource codes start with (``<classification>-<sequence>``); default ``<region>JG``."""
+    department: str = ""
+    """Providing department of every resource unless a resource names its own."""
+    resources: tuple[CatalogResource, ...] = ()
+    """Per-dataset descriptions (``[[catalog.resources]]``)."""
+
+
 class Limits(BaseModel):
     """Bounds that keep a node's memory and queues finite."""
 
@@ -165,6 +208,8 @@ class NodeSettings(BaseSettings):
     """Department systems that may push rows over the ``Intake`` service (``[[intake]]`` tables)."""
     resolve: ResolveSettings = ResolveSettings()
     """Linking records to regulated objects in the background."""
+    catalog: CatalogSettings = CatalogSettings()
+    """The resource catalog this node offers."""
 
     @field_validator("node_id")
     @classmethod
