@@ -276,6 +276,37 @@ def _catalog_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _subscription_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    subs = sub.add_parser("subscription", help="departments' subscriptions to this node's resources").add_subparsers(
+        dest="subscription_command", required=True, metavar="SUBSCRIPTION_COMMAND"
+    )
+    apply = subs.add_parser("apply", help="record a department's application (deny by default)")
+    apply.add_argument("--subscriber", required=True, help="the applying department")
+    apply.add_argument("--resource", required=True, metavar="CODE", help="resource code or dataset name")
+    apply.add_argument("--purpose", required=True, help="what the data is for")
+    apply.add_argument("--fields", default="", help="comma-separated fields (default: every field)")
+    apply.add_argument("--region", default="", help="only records of this region subtree (2, 4 or 6 digits)")
+    apply.add_argument("--valid-from", default="", metavar="DATE")
+    apply.add_argument("--valid-until", default="", metavar="DATE")
+    listing = subs.add_parser("list", help="subscriptions, with their state today")
+    listing.add_argument("--state", default="", help="only this state (applied, active, expired, ...)")
+    show = subs.add_parser("show", help="subscriptions in full")
+    show.add_argument("ids", type=int, nargs="+", metavar="ID")
+    acts = []
+    for name, text in (
+        ("approve", "approve an application to a conditional resource"),
+        ("reject", "reject an application, saying why"),
+        ("revoke", "end an active subscription, saying why"),
+    ):
+        act = subs.add_parser(name, help=text)
+        act.add_argument("id", type=int, metavar="ID")
+        act.add_argument("--reason", required=name != "approve", default="", help="why (kept and audited)")
+        act.add_argument("--by", default="", help="who decides (default: the login name)")
+        acts.append(act)
+    for command in (apply, listing, show, *acts):
+        _config_arg(command)
+
+
 def _resolve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resolve = sub.add_parser("resolve", help="which regulated object each record is about").add_subparsers(
         dest="resolve_command", required=True, metavar="RESOLVE_COMMAND"
@@ -335,6 +366,7 @@ def _parser() -> argparse.ArgumentParser:
     _quality_commands(sub)
     _resolve_commands(sub)
     _catalog_commands(sub)
+    _subscription_commands(sub)
     return parser
 
 
@@ -348,6 +380,7 @@ def _handlers() -> dict[str, Handler]:
         cli_quality,
         cli_quarantine,
         cli_resolve,
+        cli_subscription,
         cli_trust,
     )
 
@@ -372,6 +405,7 @@ def _handlers() -> dict[str, Handler]:
         "quality": cli_quality.quality,
         "resolve": cli_resolve.resolve,
         "catalog": cli_catalog.catalog,
+        "subscription": cli_subscription.subscription,
     }
 
 

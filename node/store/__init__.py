@@ -6,6 +6,7 @@ from node.store._projection import thematic_layout
 from node.store._quarantine import IntakeCounters, QuarantineEntry, source_of
 from node.store._queries import ChildCounters, ProvenanceData, StoreStatus, StreamCounters
 from node.store._store import Store
+from node.store._subscriptions import Subscription, SubscriptionBook
 from node.store._types import (
     AppendResult,
     ApplyOutcome,
@@ -39,6 +40,8 @@ __all__ = [
     "StoreStatus",
     "StreamCounters",
     "StreamKey",
+    "Subscription",
+    "SubscriptionBook",
     "source_of",
     "thematic_layout",
 ]
