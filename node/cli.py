@@ -276,6 +276,20 @@ def _catalog_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _operator_acts(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], acts: dict[str, str], *, why: str, optional: str
+) -> list[argparse.ArgumentParser]:
+    """Subcommands ``<act> ID --by WHO`` with a reason flag ``why``, required for every act but ``optional``."""
+    made = []
+    for name, text in acts.items():
+        act = parent.add_parser(name, help=text)
+        act.add_argument("id", type=int, metavar="ID")
+        act.add_argument(why, required=name != optional, default="", help="why (kept and audited)")
+        act.add_argument("--by", default="", help="who decides (default: the login name)")
+        made.append(act)
+    return made
+
+
 def _subscription_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     subs = sub.add_parser("subscription", help="departments' subscriptions to this node's resources").add_subparsers(
         dest="subscription_command", required=True, metavar="SUBSCRIPTION_COMMAND"
@@ -292,17 +306,16 @@ def _subscription_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     listing.add_argument("--state", default="", help="only this state (applied, active, expired, ...)")
     show = subs.add_parser("show", help="subscriptions in full")
     show.add_argument("ids", type=int, nargs="+", metavar="ID")
-    acts = []
-    for name, text in (
-        ("approve", "approve an application to a conditional resource"),
-        ("reject", "reject an application, saying why"),
-        ("revoke", "end an active subscription, saying why"),
-    ):
-        act = subs.add_parser(name, help=text)
-        act.add_argument("id", type=int, metavar="ID")
-        act.add_argument("--reason", required=name != "approve", default="", help="why (kept and audited)")
-        act.add_argument("--by", default="", help="who decides (default: the login name)")
-        acts.append(act)
+    acts = _operator_acts(
+        subs,
+        {
+            "approve": "approve an application to a conditional resource",
+            "reject": "reject an application, saying why",
+            "revoke": "end an active subscription, saying why",
+        },
+        why="--reason",
+        optional="approve",
+    )
     for command in (apply, listing, show, *acts):
         _config_arg(command)
 
@@ -324,17 +337,16 @@ def _resolve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     listing.add_argument("--last", type=int, default=0, help="only the newest N")
     show = resolve.add_parser("show", help="a decision, its evidence and candidates")
     show.add_argument("ids", type=int, nargs="+", metavar="ID")
-    acts = []
-    for name, text in (
-        ("accept", "confirm a decision, or choose its object with --object"),
-        ("reject", "the record is about none of the candidates"),
-        ("revert", "undo a link or merge: the record's own code stands again"),
-    ):
-        act = resolve.add_parser(name, help=text)
-        act.add_argument("id", type=int, metavar="ID")
-        act.add_argument("--note", required=name != "accept", default="", help="why (kept and audited)")
-        act.add_argument("--by", default="", help="who decides (default: the login name)")
-        acts.append(act)
+    acts = _operator_acts(
+        resolve,
+        {
+            "accept": "confirm a decision, or choose its object with --object",
+            "reject": "the record is about none of the candidates",
+            "revert": "undo a link or merge: the record's own code stands again",
+        },
+        why="--note",
+        optional="accept",
+    )
     acts[0].add_argument("--object", default="", metavar="CODE", help="the object the record is about")
     for command in (run, objects, listing, show, *acts):
         _config_arg(command)
