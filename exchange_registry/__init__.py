@@ -2,8 +2,6 @@
 
 from exchange_registry._catalog import (
     DATASET_NAMES,
-    SHARING_CLASSES,
-    UPDATE_CYCLES,
     CatalogEntry,
     FieldDescriptor,
     SharingClass,
@@ -13,7 +11,6 @@ from exchange_registry._catalog import (
     resource_sequence,
 )
 from exchange_registry._subscriptions import (
-    SUBSCRIPTION_STATES,
     Application,
     SubscriptionError,
     SubscriptionState,
@@ -26,9 +23,6 @@ from exchange_registry._subscriptions import (
 
 __all__ = [
     "DATASET_NAMES",
-    "SHARING_CLASSES",
-    "SUBSCRIPTION_STATES",
-    "UPDATE_CYCLES",
     "Application",
     "CatalogEntry",
     "FieldDescriptor",

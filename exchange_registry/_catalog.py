@@ -16,14 +16,12 @@ import dataclasses
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 from adapters.csv_records import DATASET_TYPES, columns
 
 __all__ = [
     "DATASET_NAMES",
-    "SHARING_CLASSES",
-    "UPDATE_CYCLES",
     "CatalogEntry",
     "FieldDescriptor",
     "SharingClass",
@@ -34,9 +32,7 @@ __all__ = [
 ]
 
 SharingClass = Literal["unconditional", "conditional", "not_shared"]
-SHARING_CLASSES: Final = get_args(SharingClass)
 UpdateCycle = Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
-UPDATE_CYCLES: Final = get_args(UpdateCycle)
 
 DATASET_NAMES: Final[Mapping[str, str]] = {
     "regulated_object": "监管对象信息",
@@ -54,31 +50,11 @@ DATASET_NAMES: Final[Mapping[str, str]] = {
     "impl_list": "检查实施清单",
     "matter_mapping": "监管事项国家-地方对应关系",
 }
-"""The catalog name of each dataset (the name departments know it by)."""
+"""The catalog name of each dataset (the name departments know it by), in resource-code order."""
 
-# the sequence number of each dataset's resource code: fixed, so codes never move; new datasets append
-_SEQUENCE: Final[Mapping[str, int]] = {
-    dataset: n
-    for n, dataset in enumerate(
-        (
-            "regulated_object",
-            "inspection",
-            "penalty",
-            "complaint",
-            "credit_grade",
-            "list_entry",
-            "enforcement",
-            "other_action",
-            "public_opinion",
-            "personnel",
-            "matter",
-            "matter_sub",
-            "impl_list",
-            "matter_mapping",
-        ),
-        1,
-    )
-}
+# the sequence number of each dataset's resource code: its place in DATASET_NAMES, whose order is
+# fixed so codes never move (new datasets append)
+_SEQUENCE: Final[Mapping[str, int]] = {dataset: n for n, dataset in enumerate(DATASET_NAMES, 1)}
 
 # columns that hold personal data (ID numbers, a person's name or birth date), per dataset
 _PERSONAL: Final[Mapping[str, frozenset[str]]] = {
@@ -147,7 +123,7 @@ def _column_type(name: str, hint: Any) -> str:
         return "money_fen"
     if hint is int:
         return "integer"
-    if name.endswith(("_date", "_on")) or name in {"version_date", "mapped_on"}:
+    if name.endswith(("_date", "_on")):
         return "date"
     return "string"
 

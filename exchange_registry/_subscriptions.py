@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 from exchange_registry._catalog import CatalogEntry
 
 __all__ = [
-    "SUBSCRIPTION_STATES",
     "Application",
     "SubscriptionError",
     "SubscriptionState",
@@ -35,7 +34,6 @@ __all__ = [
 ]
 
 SubscriptionState = Literal["applied", "active", "rejected", "refused", "revoked", "expired"]
-SUBSCRIPTION_STATES: Final = get_args(SubscriptionState)
 _ACTS: Final[dict[str, tuple[SubscriptionState, SubscriptionState]]] = {
     "approve": ("applied", "active"),
     "reject": ("applied", "rejected"),

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from governance.codes import check_uscc
-from governance.er import CompareSpec, ERConfig, dedup
-from governance.er.objects import KnownObject, Party, Resolution, normalise_code, resolve_parties
+from governance.er import ERConfig, dedup
+from governance.er.objects import OBJECT_COMPARISONS, KnownObject, Party, Resolution, normalise_code, resolve_parties
 from node.errors import BatchRejectedError
 from node.serde import OP_DELETE, decode_record, payload_from_record
 from node.store import DecisionBook, NewDecision, Store
@@ -181,14 +181,6 @@ def _link_decision(named: _Named, party: Party, resolution: Resolution) -> NewDe
     )
 
 
-_OBJECT_COMPARE: Final = (
-    CompareSpec(column="name", kind="name"),
-    CompareSpec(column="code", kind="code"),
-    CompareSpec(column="address", kind="address"),
-    CompareSpec(column="region", kind="exact"),
-)
-
-
 def merge_objects(store: Store, *, strong: float = 0.95, weak: float = 0.8, now_us: int) -> ResolveReport:
     """De-duplicate the regulated objects held; record a merge decision for each duplicate.
 
@@ -203,7 +195,7 @@ def merge_objects(store: Store, *, strong: float = 0.95, weak: float = 0.8, now_
         {"id": str(n), "name": name, "code": normalise_code(code), "address": address, "region": region}
         for n, (_o, _u, code, name, region, address) in enumerate(held)
     ]
-    result = dedup(rows, ERConfig(id_column="id", compare=_OBJECT_COMPARE, threshold=weak))
+    result = dedup(rows, ERConfig(id_column="id", compare=OBJECT_COMPARISONS, threshold=weak))
     best: dict[str, float] = {}
     for match in result.matches:
         for side in (match.left_id, match.right_id):
@@ -229,9 +221,12 @@ def _merges(
         if len(group) < 2:
             continue
         survivor = min(group, key=lambda n: (not check_uscc(normalise_code(held[n][2])).ok, held[n][0], held[n][1]))
+        _origin, _uid, shown_code, into_name, _region, _address = held[survivor]
+        into = normalise_code(shown_code)
         for n in group:
             origin, uid, code, _name, _region, _address = held[n]
-            if normalise_code(code) == normalise_code(held[survivor][2]):
+            claimed = normalise_code(code)
+            if claimed == into:
                 continue  # the survivor itself, or the same object held from another origin
             probability = best.get(str(n), 0.0)
             yield NewDecision(
@@ -240,10 +235,10 @@ def _merges(
                 dataset=REGULATED_OBJECT,
                 uid=uid,
                 version=0,
-                claimed_code=normalise_code(code),
-                object_code=normalise_code(held[survivor][2]),
+                claimed_code=claimed,
+                object_code=into,
                 state="merged" if probability >= strong else "flagged",
                 probability=probability,
-                reason=f"same object as {held[survivor][3]} ({held[survivor][2]})",
-                candidates=((normalise_code(held[survivor][2]), held[survivor][3], probability),),
+                reason=f"same object as {into_name} ({shown_code})",
+                candidates=((into, into_name, probability),),
             )

@@ -40,6 +40,7 @@ from governance.er.model import FellegiSunter
 from governance.er.normalise import parse_enterprise_name, to_half_width
 
 __all__ = [
+    "OBJECT_COMPARISONS",
     "Candidate",
     "KnownObject",
     "Party",
@@ -140,7 +141,7 @@ def _suspicion(party: Party, code: str, known: dict[str, KnownObject], by_core: 
     return ""
 
 
-_CONFIG: Final = (
+OBJECT_COMPARISONS: Final = (  # how a record's object and a known object (or two objects) are compared
     CompareSpec(column="name", kind="name"),
     CompareSpec(column="code", kind="code"),
     CompareSpec(column="address", kind="address"),
@@ -149,7 +150,7 @@ _CONFIG: Final = (
 
 
 def prior_model() -> FellegiSunter:
-    """Parameters for inputs too small for EM, per level of ``_CONFIG`` (level 0, null, is no evidence).
+    """Parameters for inputs too small for EM, per level of :data:`OBJECT_COMPARISONS` (level 0, null, is no evidence).
 
     Set by hand from what EM estimates on the generated enterprise data and on
     a node's inspections: a true pair mostly agrees exactly or up to legal form
@@ -216,11 +217,11 @@ def _score(
     left = [_row(party.key, party, code) for party, code, reason in zip(parties, codes, reasons, strict=True)]
     left += [_row(f"\0context:{n}", party, normalise_code(party.code)) for n, party in enumerate(context)]
     right = [
-        _row(code, Party("", obj.name, code, obj.region_code, obj.address), code)
+        {"id": code, "name": obj.name, "code": code, "address": obj.address, "region": obj.region_code}
         for obj in objects
         if (code := normalise_code(obj.code))
     ]
-    config = ERConfig(id_column="id", compare=_CONFIG, threshold=weak)
+    config = ERConfig(id_column="id", compare=OBJECT_COMPARISONS, threshold=weak)
     model = prior_model() if len(left) < _MIN_FIT else None
     grouped: dict[str, list[Match]] = defaultdict(list)
     for match in link(left, right, config, seed=seed, model=model).matches:

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVE_STATES",
     "DECISION",
-    "ENGINE_STATES",
     "OPERATOR_STATES",
     "Decision",
     "DecisionBook",
@@ -49,7 +48,6 @@ __all__ = [
     "set_state",
 ]
 
-ENGINE_STATES: Final = ("linked", "merged", "flagged", "unmatched", "superseded")
 OPERATOR_STATES: Final = ("accepted", "rejected", "reverted")
 ACTIVE_STATES: Final = ("linked", "merged", "accepted")  # states in which the overlay applies
 _MARK: Final = "resolve_mark:"  # meta key prefix: highest seq of a stream the engine has looked at
@@ -131,7 +129,6 @@ def fetch(
     kind: str = "",
     states: Sequence[str] = (),
     object_code: str = "",
-    limit: int = 0,
 ) -> list[Decision]:
     """Decisions matching every filter given, oldest first."""
     query = select(DECISION).order_by(DECISION.c.id)
@@ -143,8 +140,6 @@ def fetch(
         query = query.where(DECISION.c.state.in_(list(states)))
     if object_code:
         query = query.where(DECISION.c.object_code == object_code)
-    if limit:
-        query = query.limit(limit)
     return [_decision(row) for row in conn.execute(query)]
 
 
