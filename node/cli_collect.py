@@ -55,9 +55,12 @@ def _run(settings: NodeSettings, collector: CollectorSettings, *, progress: bool
     for failure in report.failures:
         print(f"  failed: {failure}")
     if report.stopped:
-        left = "the rows after the watermark" if report.batches else f"the files left in {collector.where()}"
         if isinstance(collector, ExportSink):
             left = "the records after the position"
+        elif report.batches:
+            left = "the rows after the watermark"
+        else:
+            left = f"the files left in {collector.where()}"
         print(f"jgnode: error: {report.stopped}; {left} are taken next run", file=sys.stderr)
         return 1
     return 3 if report.quarantined or report.failed else 0

@@ -90,6 +90,11 @@ def _check_url(value: str) -> str:
     return value
 
 
+def _shown_url(url: str) -> str:
+    """A database URL for listings: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _check_dataset(value: str) -> str:
     if value not in DATASET_TYPES:
         raise ValueError(f"unknown dataset {value!r}; known: {', '.join(sorted(DATASET_TYPES))}")
@@ -284,7 +289,7 @@ class DbCollector(_Collector):
 
     def where(self) -> str:
         """Where the rows come from, for listings (the URL without its password)."""
-        url = make_url(self.url).render_as_string(hide_password=True)
+        url = _shown_url(self.url)
         return f"{url} {self.table}" if self.table else f"{url} (query)"
 
 
@@ -349,7 +354,7 @@ class ExportSink(_Scheduled):
 
     def where(self) -> str:
         """Where the records go, for listings (the URL without its password)."""
-        return f"-> {make_url(self.url).render_as_string(hide_password=True)}"
+        return f"-> {_shown_url(self.url)}"
 
 
 class IntakeSource(BaseModel):

@@ -111,7 +111,7 @@ class IntakeClient:
             self._metadata: tuple[tuple[str, str | bytes], ...] = ((SOURCE_METADATA, source),)
         else:
             chain, key, root = identity.read()
-            named = identity.source()
+            named = source_certificate(load_certificates(chain)[0])
             self.source, self.node_id = named.name, node_id or named.node_id
             credentials = grpc.ssl_channel_credentials(root_certificates=root, private_key=key, certificate_chain=chain)
             target = ("grpc.ssl_target_name_override", dns_name(self.node_id))
