@@ -23,6 +23,7 @@ __all__ = [
     "DAYS",
     "DAY_US",
     "HOUR_US",
+    "INSPECTION_METHODS",
     "MATTERS",
     "MATTER_BY_CODE",
     "Agency",
@@ -49,6 +50,7 @@ _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 DAY_US: Final = 86_400_000_000
 HOUR_US: Final = 3_600_000_000
 BRACKETS: Final = ("\u3014", "\u3015")  # the tortoise-shell brackets of document numbers
+INSPECTION_METHODS: Final = ("实地核查", "书面检查", "抽样检测", "网络监测")
 
 _SURNAMES: Final = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程沈钟姚方金陆汪范"

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Final
 
-from adapters._sample_base import AGENCIES, MATTERS, GeneratorState, pick
+from adapters._sample_base import AGENCIES, INSPECTION_METHODS, MATTERS, GeneratorState, pick
 from governance._records_catalog import ImplList, Matter, MatterMapping, MatterSub
 
 __all__ = [
@@ -62,7 +62,6 @@ _SUB_TEXTS: Final = {
     "3": ("行政指导", "约谈告诫", "发现问题-约谈告知-整改跟踪", "督促整改到位"),
 }
 _OBJECT_CATEGORIES: Final = ("企业、个体工商户", "公共场所经营者", "生产经营单位")  # per agency
-_METHODS: Final = ("实地核查", "书面检查", "抽样检测", "网络监测")
 _RATIOS_BP: Final = (100, 200, 300, 500, 1000)
 _FREQUENCIES: Final = ("每年1次", "每半年1次", "每季度1次")
 
@@ -179,7 +178,7 @@ class CatalogSamples(GeneratorState):
             version_date=day,
             sub_code=f"{matter_code}001",
             inspection_category="1" if rng.random() < 0.8 else "2",
-            inspection_method=pick(rng, _METHODS),
+            inspection_method=pick(rng, INSPECTION_METHODS),
             random_pool="1" if in_pool else "2",
             inspection_ratio_bp=pick(rng, _RATIOS_BP) if in_pool else 0,
             frequency=pick(rng, _FREQUENCIES),

@@ -31,6 +31,7 @@ from adapters._sample_base import (
     DAY_US,
     DAYS,
     HOUR_US,
+    INSPECTION_METHODS,
     MATTER_BY_CODE,
     MATTERS,
     Agency,
@@ -177,7 +178,6 @@ _ITEM_SETS: Final = {
     )
     for m in MATTERS
 }
-_METHODS: Final = ("实地核查", "书面检查", "抽样检测", "网络监测")
 _COMPLAINT_TYPES: Final = ("食品安全", "产品质量", "价格收费", "虚假宣传", "合同纠纷", "计量问题", "服务质量")
 _SERVICES: Final = (("商品", "预包装食品"), ("商品", "家用电器"), ("服务", "餐饮服务"), ("服务", "美容美发服务"))
 _HANDLING: Final = ("received", "accepted", "accepted", "handled", "closed", "closed")
@@ -358,7 +358,7 @@ class SampleGenerator(CatalogSamples, ActionSamples, RegisterSamples):
             plan_id=f"{county}SJ{month}" if random_draw else "",
             form="01" if random_draw or rand() < 0.5 else "02",
             category="1" if rand() < 0.8 else "2",
-            method=pick(rng, _METHODS),
+            method=pick(rng, INSPECTION_METHODS),
             result="责令整改" if any(item.result == "fail" for item in items) else "合格",
             check_items=items,
         )
@@ -397,9 +397,7 @@ class SampleGenerator(CatalogSamples, ActionSamples, RegisterSamples):
         return (self._penalty(rng, n, pick(rng, sources), serials) for n in range(1, count + 1))
 
     def _penalty(self, rng: random.Random, n: int, source: Inspection, serials: dict[str, int]) -> Penalty:
-        county = source.header.region_code
-        if county not in self._places:
-            county = rng.choice(self._counties)
+        county = self._county_of(rng, source.header.region_code)
         matter = MATTER_BY_CODE.get(source.header.matter_code) or rng.choice(MATTERS)
         agency = self._agencies[county][matter.agency]
         filed = date.fromisoformat(source.action_date) + timedelta(days=rng.randint(1, 30))
@@ -448,7 +446,7 @@ class SampleGenerator(CatalogSamples, ActionSamples, RegisterSamples):
         return (self._complaint(rng, n, pick(rng, objects)) for n in range(1, count + 1))
 
     def _complaint(self, rng: random.Random, n: int, obj: RegulatedObject) -> Complaint:
-        county = obj.region_code if obj.region_code in self._places else rng.choice(self._counties)
+        county = self._county_of(rng, obj.region_code)
         day = rng.choice(DAYS)
         tip = rng.random() < 0.3
         complaint_type = rng.choice(_COMPLAINT_TYPES)

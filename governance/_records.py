@@ -363,9 +363,21 @@ UID_FORMATS: Final[dict[type, str]] = {
 that names a record by its key fields only."""
 
 
+def _uid_shape(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    parsed = list(string.Formatter().parse(template))
+    return (
+        tuple(name for _text, name, _spec, _conv in parsed if name),
+        tuple(text for text, _name, _spec, _conv in parsed if text),
+    )
+
+
+# dataset class -> (key field names, separators between them), parsed once from UID_FORMATS
+_UID_SHAPES: Final = {cls: _uid_shape(template) for cls, template in UID_FORMATS.items()}
+
+
 def uid_fields(cls: type) -> tuple[str, ...]:
     """The fields a dataset's uid is made of, in order."""
-    return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(UID_FORMATS[cls]) if name)
+    return _UID_SHAPES[cls][0]
 
 
 def uid_parts(cls: type, uid: str) -> dict[str, str]:
@@ -373,8 +385,7 @@ def uid_parts(cls: type, uid: str) -> dict[str, str]:
 
     The separators (``@``, ``:``) never occur in the codes, dates and version ids a uid is made of.
     """
-    names = uid_fields(cls)
-    separators = [text for text, _name, _spec, _conv in string.Formatter().parse(UID_FORMATS[cls]) if text]
+    names, separators = _UID_SHAPES[cls]
     values, rest = [], uid
     for separator in separators:
         head, found, rest = rest.partition(separator)

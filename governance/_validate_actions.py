@@ -92,32 +92,35 @@ def _penalty_dates(
 
 def enforcement_problems(record: Enforcement, problems: list[str]) -> None:
     """Every rule of an enforcement measure."""
-    start = parse_date("start_date", record.start_date, problems)
-    header_problems(record.header, start, problems)
-    _span(start, record.end_date, record.extension_date, problems, problems)
+    _measure_problems(record, record.extension_date, problems)
 
 
 def enforcement_cross_field(record: Enforcement, problems: list[str]) -> None:
     """Submitted on or after the start; extension and end not before the start; extension not after the end."""
-    unparsed: list[str] = []
-    start = parse_date("start_date", record.start_date, unparsed)
-    submitted_after(record.header, start, problems)
-    _span(start, record.end_date, record.extension_date, problems, unparsed)
+    _measure_cross_field(record, record.extension_date, problems)
 
 
 def other_action_problems(record: OtherAction, problems: list[str]) -> None:
     """Every rule of an other action."""
-    start = parse_date("start_date", record.start_date, problems)
-    header_problems(record.header, start, problems)
-    _span(start, record.end_date, "", problems, problems)
+    _measure_problems(record, "", problems)
 
 
 def other_action_cross_field(record: OtherAction, problems: list[str]) -> None:
     """Submitted on or after the start; ended not before the start."""
+    _measure_cross_field(record, "", problems)
+
+
+def _measure_problems(record: Enforcement | OtherAction, extension_text: str, problems: list[str]) -> None:
+    start = parse_date("start_date", record.start_date, problems)
+    header_problems(record.header, start, problems)
+    _span(start, record.end_date, extension_text, problems, problems)
+
+
+def _measure_cross_field(record: Enforcement | OtherAction, extension_text: str, problems: list[str]) -> None:
     unparsed: list[str] = []
     start = parse_date("start_date", record.start_date, unparsed)
     submitted_after(record.header, start, problems)
-    _span(start, record.end_date, "", problems, unparsed)
+    _span(start, record.end_date, extension_text, problems, unparsed)
 
 
 def _span(start: date | None, end_text: str, extension_text: str, problems: list[str], unparsed: list[str]) -> None:

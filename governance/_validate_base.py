@@ -22,6 +22,7 @@ __all__ = [
     "choice",
     "digits14",
     "header_problems",
+    "impl_list_code_problems",
     "in_order",
     "optional_date",
     "parse_date",
@@ -80,14 +81,19 @@ def cert_problems(nature_type: str, number: str, where: str, problems: list[str]
         problems.extend(f"{where} ID number: {e}" for e in check_id_number(number).errors)
 
 
+def impl_list_code_problems(code: str, agency_credit_code: str, problems: list[str]) -> None:
+    """Problems of an implementation-list code (checked against the agency's credit code)."""
+    problems.extend(
+        f"implementation-list code {code!r}: {e}"
+        for e in check_impl_list_code(code, agency_credit_code=agency_credit_code).errors
+    )
+
+
 def header_problems(header: ActionHeader, action_day: date | None, problems: list[str]) -> None:
     """Problems of the header every action shares; the region is checked for the action's date."""
     problems.extend(f"matter code {header.matter_code!r}: {e}" for e in check_matter_code(header.matter_code).errors)
     if header.impl_list_code:
-        problems.extend(
-            f"implementation-list code {header.impl_list_code!r}: {e}"
-            for e in check_impl_list_code(header.impl_list_code, agency_credit_code=header.agency_credit_code).errors
-        )
+        impl_list_code_problems(header.impl_list_code, header.agency_credit_code, problems)
     if not REGION.match(header.region_code):
         problems.append(f"region code {header.region_code!r} is not 6 digits")
     elif action_day is not None:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from governance._records_catalog import ImplList, Matter, MatterMapping, MatterSub
-from governance._validate_base import FLAGS, choice, digits14, in_order, optional_date, parse_date, required
-from governance.codes import check_impl_list_code
+from governance._validate_base import (
+    FLAGS,
+    choice,
+    digits14,
+    impl_list_code_problems,
+    in_order,
+    optional_date,
+    parse_date,
+    required,
+)
 
 __all__ = [
     "impl_list_cross_field",
@@ -61,11 +69,7 @@ def _planned_dates(record: MatterSub, problems: list[str], unparsed: list[str]) 
 def impl_list_problems(record: ImplList, problems: list[str]) -> None:
     """Every rule of an implementation list."""
     required(problems, agency_name=record.agency_name, agency_credit_code=record.agency_credit_code)
-    code = record.impl_list_code
-    problems.extend(
-        f"implementation-list code {code!r}: {e}"
-        for e in check_impl_list_code(code, agency_credit_code=record.agency_credit_code).errors
-    )
+    impl_list_code_problems(record.impl_list_code, record.agency_credit_code, problems)
     choice("level", record.level, _LEVELS, problems)
     _level_matches_code(record, problems)
     digits14("matter_code", record.matter_code, problems)

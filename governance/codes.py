@@ -96,13 +96,13 @@ INDUSTRY_CODES: Final[tuple[str, ...]] = tuple(code for code, _ in INDUSTRY_CLAS
 """The 1381 GB/T 4754-2017 class codes (section letter + 4 digits), in code order."""
 
 INDUSTRY_TABLE_EDITION: Final = TABLE_EDITION
+"""The edition of the shipped industry table."""
 REFERENCE_TABLES: Final[dict[str, str]] = {
     "regions": REGION_TABLE_VERSION,
     "industries": INDUSTRY_TABLE_EDITION + " (governance/data/gbt4754_2017.tsv, reconciled 2026-11-27)",
     "enumerations": ENUMERATIONS_VERSION,
 }
 """The edition of every reference table shipped with the package (shown by ``jgnode status``)."""
-"""The edition of the shipped industry table."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,9 @@ held (deletes excluded):
 - ``consistency`` = records passing the cross-field rules / records.
 - timeliness, for action datasets (inspection, penalty, enforcement, other
   action): submission lag = submitted_at - start (00:00 CST) of the action
-  date (inspection date, penalty decision date, measure start date), in hours; ``lag_median_hours`` (the usual median),
-  ``lag_p95_hours`` (nearest rank: the ceil(0.95 n)-th smallest lag) and
+  date (inspection date, penalty decision date, measure start date), in
+  hours; ``lag_median_hours`` (the usual median), ``lag_p95_hours``
+  (nearest rank: the ceil(0.95 n)-th smallest lag) and
   ``submitted_after_action_share``, the share meeting the one submission rule
   STANDARDS.md states: submission not before the action date. STANDARDS.md
   sets no submission deadline, so none is assumed.
