@@ -32,10 +32,12 @@ that reason and whatever the reading and validation of the raw text add.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Final
 
 from adapters.csv_records import DATASET_TYPES, Leaf, leaves
@@ -53,9 +55,6 @@ from governance.clean import (
 
 __all__ = [
     "CleanedText",
-    "ColumnCleaner",
-    "Corrected",
-    "Refused",
     "clean_columns",
     "default_kinds",
     "text_cleaner",
@@ -105,10 +104,14 @@ def _text_kind(name: str) -> str:
     return "text"
 
 
-def default_kinds(dataset: str) -> dict[str, str]:
-    """Column -> cleaning kind of every column of ``dataset`` that is cleaned (see the module docstring)."""
+@functools.cache
+def default_kinds(dataset: str) -> Mapping[str, str]:
+    """Column -> cleaning kind of every column of ``dataset`` that is cleaned (see the module docstring).
+
+    Worked out once per dataset: rows that take the row-by-row path ask for it each.
+    """
     kinds = {leaf.column: _kind(leaf) for leaf in leaves(DATASET_TYPES[dataset])}
-    return {column: kind for column, kind in kinds.items() if kind is not None}
+    return MappingProxyType({column: kind for column, kind in kinds.items() if kind is not None})
 
 
 def _as_text(value: str | date | datetime | Decimal | None) -> str:
@@ -146,6 +149,7 @@ def _enums(name: str) -> Callable[[str, str], tuple[str, tuple[Finding, ...]]]:
     return clean
 
 
+@functools.cache
 def text_cleaner(kind: str) -> Callable[[str, str], tuple[str, tuple[Finding, ...]]]:
     """``(raw, column) -> (clean text, findings)`` of a kind (:data:`governance.clean.KINDS`, ``fen``, ``enums:``).
 
@@ -191,49 +195,3 @@ def clean_columns(row: Mapping[str, str], kinds: Mapping[str, str]) -> CleanedTe
             continue
         findings.extend(found)
     return CleanedText(values, tuple(findings), tuple(errors))
-
-
-@dataclass(frozen=True, slots=True)
-class Corrected:
-    """A value cleaning changed."""
-
-    text: str
-    findings: tuple[Finding, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A value cleaning refused."""
-
-    error: CleaningError
-
-
-class ColumnCleaner(dict[str, "str | Corrected | Refused"]):
-    """Raw text -> clean text (unchanged values), :class:`Corrected` or :class:`Refused`, cached.
-
-    Indexing cleans a value once; repeated values (codes, names, dates, enums)
-    cost a dictionary lookup after that. The cache stops growing at ``limit``
-    entries, so a column of unique values costs its cleaning and no memory.
-    """
-
-    __slots__ = ("_clean", "_column", "_limit")
-
-    def __init__(self, kind: str, column: str, *, limit: int = 50_000) -> None:
-        """Clean ``column`` by ``kind`` (see :func:`text_cleaner`)."""
-        super().__init__()
-        self._clean = text_cleaner(kind)
-        self._column = column
-        self._limit = limit
-
-    def __missing__(self, raw: str) -> str | Corrected | Refused:
-        """Clean a value not seen yet."""
-        result: str | Corrected | Refused
-        try:
-            text, found = self._clean(raw, self._column)
-        except CleaningError as error:
-            result = Refused(error)
-        else:
-            result = Corrected(text, found) if found or text != raw else raw
-        if len(self) < self._limit:
-            self[raw] = result
-        return result

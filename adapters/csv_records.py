@@ -100,8 +100,6 @@ DATASET_TYPES: Final[dict[str, type]] = {
     IMPL_LIST: ImplList,
     MATTER_MAPPING: MatterMapping,
 }
-# the column a row's uid comes from; for uids made of several fields (catalog
-# records, credit grades, list entries), the leading one
 _NESTED: Final = (ActionHeader, Counterparty, Inspector, CheckItem)
 
 
@@ -118,7 +116,7 @@ class CsvRow:
 
 
 def uid_column(dataset: str) -> str:
-    """The column that holds a dataset's record uid."""
+    """The column that holds a dataset's record uid; for uids made of several fields, the leading one."""
     return uid_fields(DATASET_TYPES[dataset])[0]
 
 

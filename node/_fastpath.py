@@ -36,8 +36,8 @@ from typing import Any, Final
 from adapters.csv_cleaning import default_kinds, text_cleaner
 from adapters.csv_records import DATASET_TYPES, Leaf, leaves, record_builder, uid_column
 from governance import validate
-from governance._compiled import compile_acceptor
-from governance.clean import CHINA_TZ, CleaningError, Finding
+from governance._compiled import compile_acceptor, day_start_us
+from governance.clean import CleaningError, Finding
 from node._ingest_run import REFERENCE_FIELD, REFERENCES, IngestRun, read_row, referenced
 from node._wire import payload_plan
 from node.serde import OP_UPSERT, pack_payload
@@ -163,8 +163,7 @@ class _Compiled:
         text = values[self.day]
         cached = self._day_us.get(text)
         if cached is None:
-            day = date.fromisoformat(text)
-            cached = int(datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ).timestamp() * 1_000_000)
+            cached = day_start_us(date.fromisoformat(text))
             if len(self._day_us) < _CACHE_LIMIT:
                 self._day_us[text] = cached
         return cached

@@ -8,12 +8,12 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.csv_records import CHINA_TZ, DATASET_TYPES, CsvRow, check_header, open_csv_text
+from adapters.csv_records import DATASET_TYPES, CsvRow, check_header, open_csv_text
 from governance import (
     Complaint,
     CreditGrade,
@@ -31,6 +31,7 @@ from governance import (
     PublicOpinion,
     RegulatedObject,
 )
+from governance._compiled import day_start_us
 from node._fastpath import FilePlan
 from node._ingest_run import (
     REFERENCES,
@@ -94,7 +95,7 @@ def _day_us(text: str) -> int:
         day = date.fromisoformat(text)
     except ValueError:
         return _now_us()
-    return int(datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ).timestamp() * 1_000_000)
+    return day_start_us(day)
 
 
 def event_time_us(record: DatasetRecord) -> int:
