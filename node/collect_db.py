@@ -50,7 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.csv_records import check_header
 from adapters.files import FileReader, cell_text
-from node.collect_report import CollectReport
+from node.collect_report import CollectReport, one_line
 from node.collect_settings import DbCollector
 from node.errors import BackpressureError, IngestError, StoreError
 from node.ingest import ingest_rows
@@ -117,7 +117,7 @@ def run_db_collector(
     try:
         engine = create_engine(collector.url)
     except (SQLAlchemyError, ImportError) as exc:  # ImportError: the dialect's driver is not installed
-        report.stopped = f"cannot open the source database: {_one_line(exc)}"
+        report.stopped = f"cannot open the source database: {one_line(exc)}"
         return report
     try:
         _poll(store, collector, engine, report, guard=guard, progress=progress, stop=stop, on_stored=on_stored)
@@ -169,7 +169,7 @@ def _fetch(engine: Engine, collector: DbCollector, mark: Mark | None, report: Co
         with engine.connect() as conn:
             return conn.execute(_changed_rows(collector, mark)).mappings().all()
     except SQLAlchemyError as exc:
-        report.stopped = f"source database: {_one_line(exc)}"
+        report.stopped = f"source database: {one_line(exc)}"
         log.warning("collector %s: source database failed: %s", collector.name, exc)
         return []
 
@@ -209,7 +209,7 @@ def _ingest_batch(
         records = reader.to_records(reader.mapped(_texts(rows, first=report.rows + 1)))
         ingested = ingest_rows(store, records, dataset=collector.dataset, source=source, progress=progress, guard=guard)
     except (BackpressureError, StoreError, IngestError, ValueError) as exc:
-        report.stopped = _one_line(exc)
+        report.stopped = one_line(exc)
         return False
     report.add(ingested)
     return True
@@ -224,7 +224,3 @@ def _texts(rows: Sequence[RowMapping], *, first: int) -> Iterator[tuple[int, dic
 def _save_mark(store: Store, name: str, expected: str | None, mark: Mark) -> bool:
     """Move the collector's position to ``mark`` (after its rows are committed); False when another run moved it."""
     return store.advance_collector_mark(name, expected, mark.dumps())
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())

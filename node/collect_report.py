@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 
 from node.ingest import IngestReport
 
-__all__ = ["CollectReport"]
+__all__ = ["CollectReport", "one_line"]
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line (database drivers write several), for a run's ``stopped`` reason."""
+    return " ".join(str(exc).split())
 
 
 @dataclass

@@ -66,7 +66,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from adapters.csv_records import CHINA_TZ, DATASET_TYPES, columns, to_row
 from governance import uid_parts
-from node.collect_report import CollectReport
+from node.collect_report import CollectReport, one_line
 from node.collect_settings import ExportSink
 from node.errors import BatchRejectedError, ConfigError, StoreError
 from node.serde import OP_DELETE, decode_record, payload_from_record
@@ -144,12 +144,12 @@ def run_export(
     try:
         engine = create_engine(sink.url)
     except (SQLAlchemyError, ImportError) as exc:  # ImportError: the dialect's driver is not installed
-        report.stopped = f"cannot open the target database: {_one_line(exc)}"
+        report.stopped = f"cannot open the target database: {one_line(exc)}"
         return report
     try:
         _export(store, sink, _Writer(engine, sink, store.node_id[:6], clock), report, stop=stop, progress=progress)
     except SQLAlchemyError as exc:
-        report.stopped = f"target database: {_one_line(exc)}"
+        report.stopped = f"target database: {one_line(exc)}"
         log.warning("export %s: target database failed: %s", sink.name, exc)
     except (ConfigError, StoreError) as exc:
         report.stopped = str(exc)
@@ -340,7 +340,3 @@ def _next_batch(conn: Connection, name: str, written: datetime) -> str:
         conn.execute(insert(_BATCH).values(export=name, day=day, counter=1))
     counter = conn.execute(select(_BATCH.c.counter).where(where)).scalar_one()
     return f"{day}{int(counter):05d}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
