@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.engine import make_url
@@ -32,7 +32,6 @@ from governance import uid_fields
 from governance.clean import field_cleaner
 
 __all__ = [
-    "FRONT_TABLE_COLUMNS",
     "CollectorSettings",
     "DbCollector",
     "ExportSink",
@@ -44,8 +43,6 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
-FRONT_TABLE_COLUMNS: Final = ("cd_id", "cd_time", "cd_source", "cd_batch", "cd_operation")
-"""The national front-table columns: row id, change time, source system, batch, operation (i/u/d)."""
 
 
 class Schedule(BaseModel):
