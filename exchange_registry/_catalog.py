@@ -56,14 +56,16 @@ DATASET_NAMES: Final[Mapping[str, str]] = {
 # fixed so codes never move (new datasets append)
 _SEQUENCE: Final[Mapping[str, int]] = {dataset: n for n, dataset in enumerate(DATASET_NAMES, 1)}
 
+# a citizen counterparty's addresses are where the person lives or works
+_CITIZEN_ADDRESS: Final = ("counterparty_registered_address", "counterparty_operating_address")
 # columns that hold personal data (ID numbers, a person's name or birth date), per dataset
 _PERSONAL: Final[Mapping[str, frozenset[str]]] = {
     "regulated_object": frozenset({"legal_representative"}),
     # an action's counterparty may be a citizen (nature 1): name and ID number are then personal
     "inspection": frozenset({"counterparty_name", "counterparty_cert_number", "inspectors", "submitter"}),
-    "penalty": frozenset({"counterparty_name", "counterparty_cert_number", "submitter"}),
-    "enforcement": frozenset({"counterparty_name", "counterparty_cert_number", "submitter"}),
-    "other_action": frozenset({"counterparty_name", "counterparty_cert_number", "submitter"}),
+    "penalty": frozenset({"counterparty_name", "counterparty_cert_number", *_CITIZEN_ADDRESS, "submitter"}),
+    "enforcement": frozenset({"counterparty_name", "counterparty_cert_number", *_CITIZEN_ADDRESS, "submitter"}),
+    "other_action": frozenset({"counterparty_name", "counterparty_cert_number", *_CITIZEN_ADDRESS, "submitter"}),
     "complaint": frozenset({"details"}),
     "personnel": frozenset({"id_number", "name", "sex", "birth_date"}),
 }

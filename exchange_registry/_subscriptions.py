@@ -21,6 +21,7 @@ from datetime import date
 from typing import Final, Literal
 
 from exchange_registry._catalog import CatalogEntry
+from exchange_registry._entitlement import SubscriptionError, parse_predicates, region_field
 
 __all__ = [
     "Application",
@@ -41,10 +42,6 @@ _ACTS: Final[dict[str, tuple[SubscriptionState, SubscriptionState]]] = {
 }
 
 
-class SubscriptionError(ValueError):
-    """An application or an act on a subscription that the rules do not allow."""
-
-
 @dataclass(frozen=True, slots=True)
 class Application:
     """What a department asks for."""
@@ -56,6 +53,8 @@ class Application:
     region: str = ""  # only records of this region subtree; "" = all the provider holds
     valid_from: str = ""  # ISO date; "" = from the approval
     valid_until: str = ""  # ISO date, inclusive
+    filters: tuple[str, ...] = ()  # predicates "field op value" on indexed fields (see _entitlement)
+    personal: bool = False  # asks to see personal data unprotected (always needs the provider's review)
 
 
 def check_application(application: Application, entry: CatalogEntry, *, today: date) -> None:
@@ -70,6 +69,14 @@ def check_application(application: Application, entry: CatalogEntry, *, today: d
         problems.append(f"{entry.resource_code} has no field {', '.join(unknown)}")
     if application.region and not (application.region.isdigit() and len(application.region) in (2, 4, 6)):
         problems.append(f"region {application.region!r} is not a 2-, 4- or 6-digit region code prefix")
+    elif application.region and not region_field(entry):
+        problems.append(
+            f"{entry.resource_code} has no region field: it cannot be limited to region {application.region}"
+        )
+    try:
+        parse_predicates(application.filters, entry)
+    except SubscriptionError as exc:
+        problems.append(str(exc))
     start = _date("valid_from", application.valid_from, problems)
     end = _date("valid_until", application.valid_until, problems)
     if end is not None and end < today:
@@ -90,8 +97,14 @@ def _date(name: str, text: str, problems: list[str]) -> date | None:
         return None
 
 
-def first_state(entry: CatalogEntry) -> tuple[SubscriptionState, str]:
-    """Where an application that passed :func:`check_application` starts, and why."""
+def first_state(entry: CatalogEntry, *, personal: bool = False) -> tuple[SubscriptionState, str]:
+    """Where an application that passed :func:`check_application` starts, and why.
+
+    Personal data unprotected is never granted without the provider's review,
+    even on an unconditional resource.
+    """
+    if entry.sharing_class == "unconditional" and personal and any(f.personal for f in entry.fields):
+        return "applied", "personal data asked for: the provider reviews it"
     if entry.sharing_class == "unconditional":
         return "active", "unconditional sharing: active on application"
     if entry.sharing_class == "conditional":

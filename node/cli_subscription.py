@@ -36,6 +36,8 @@ def subscription(args: argparse.Namespace) -> int:
                 region=args.region,
                 valid_from=args.valid_from,
                 valid_until=args.valid_until,
+                filters=tuple(args.filter),
+                personal=args.personal,
             )
             held = apply_for(store, settings, application, today=today, now_us=now_us())
             print(f"subscription {held.id}: {held.state} ({held.reason})")
@@ -69,5 +71,7 @@ def _show(found: list[Subscription], today: date) -> int:
         print(f"  purpose: {s.purpose}")
         print(f"  fields: {', '.join(s.fields)}")
         print(f"  region: {s.region or 'all'}; period {s.valid_from or 'approval'} .. {s.valid_until or 'open'}")
+        print(f"  filters: {' and '.join(s.filters) or 'none'}")
+        print(f"  personal data: {'shown' if s.personal else 'masked or pseudonymised'}")
         print(f"  {s.reason}" + (f" (by {s.decided_by})" if s.decided_by else ""))
     return 0

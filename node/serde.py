@@ -7,7 +7,9 @@ the standard datasets, ``google.protobuf.Struct`` for self-describing data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from google.protobuf import any_pb2, struct_pb2
@@ -16,6 +18,7 @@ from google.protobuf.message import DecodeError, Message
 from jgnode.data.v1 import datasets_pb2
 from jgnode.exchange.v1 import catalog_pb2, exchange_pb2
 
+from adapters.csv_records import columns
 from exchange_registry import CatalogEntry, FieldDescriptor
 from governance import (
     COMPLAINT,
@@ -52,6 +55,7 @@ from governance import (
     PublicOpinion,
     RegulatedObject,
 )
+from governance.clean import CHINA_TZ
 from node.errors import BatchRejectedError
 
 __all__ = [
@@ -264,6 +268,89 @@ def payload_from_record(record: exchange_pb2.Record) -> DatasetRecord | dict[str
     if not record.payload.Unpack(struct):
         raise BatchRejectedError(f"unknown payload type {record.payload.type_url!r}")
     return MessageToDict(struct)
+
+
+def payload_row(record: exchange_pb2.Record) -> dict[str, str] | None:
+    """The record's payload as its CSV row (``adapters.csv_records.to_row`` of :func:`payload_from_record`).
+
+    Read straight from the message, without building the domain record: what
+    the sharing paths do for every record they hand out. None for a tombstone;
+    BatchRejectedError as :func:`payload_from_record`.
+    """
+    if record.op == OP_DELETE or not record.HasField("payload"):
+        return None
+    cls = _BY_TYPE_URL.get(record.payload.type_url)
+    if cls is None:
+        data = payload_from_record(record)
+        return {str(k): "" if v is None else str(v) for k, v in data.items()} if isinstance(data, dict) else None
+    check_schema_version(record)
+    message = _MESSAGES[cls]()
+    try:
+        message.ParseFromString(record.payload.value)
+    except DecodeError as exc:
+        raise BatchRejectedError(f"malformed {cls.__name__} payload: {exc}") from exc
+    values: list[str] = []
+    _row_values(cls, message, values)
+    return dict(zip(columns(cls), values, strict=True))
+
+
+# how to read a message's CSV values: runs of plain fields through one attrgetter, the rest one by one
+_Step = tuple[str, Any]
+_ROW_PLANS: dict[type, tuple[_Step, ...]] = {}
+
+
+def _row_plan(cls: type) -> tuple[_Step, ...]:
+    if cls in _ROW_PLANS:
+        return _ROW_PLANS[cls]
+    steps: list[_Step] = []
+    plain: list[str] = []
+
+    def flush() -> None:
+        if plain:
+            steps.append(("plain", operator.attrgetter(*plain) if len(plain) > 1 else _one(plain[0])))
+            plain.clear()
+
+    for name, nested, repeated in _fields(cls):
+        if nested is None and not repeated and not name.endswith("_us"):
+            plain.append(name)
+            continue
+        flush()
+        if nested is not None and repeated:
+            steps.append(("items", (name, operator.attrgetter(*(f for f, _, _ in _fields(nested))))))
+        elif nested is not None:
+            steps.append(("nested", (name, nested)))
+        elif repeated:
+            steps.append(("list", name))
+        else:
+            steps.append(("instant", name))
+    flush()
+    _ROW_PLANS[cls] = tuple(steps)
+    return _ROW_PLANS[cls]
+
+
+def _one(name: str) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda message: (getattr(message, name),)
+
+
+def _row_values(cls: type, message: Any, out: list[str]) -> None:
+    """Append the CSV values of ``message`` (a ``cls`` message) as ``to_row`` formats them."""
+    for kind, arg in _row_plan(cls):
+        if kind == "plain":
+            out.extend(map(str, arg(message)))
+        elif kind == "nested":
+            _row_values(arg[1], getattr(message, arg[0]), out)
+        elif kind == "items":
+            name, getter = arg
+            items = getattr(message, name)
+            out.append(";".join("|".join(map(str, _as_tuple(getter(item)))) for item in items))
+        elif kind == "list":
+            out.append(";".join(map(str, getattr(message, arg))))
+        else:
+            out.append(datetime.fromtimestamp(getattr(message, arg) / 1e6, CHINA_TZ).isoformat())
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def check_schema_version(record: exchange_pb2.Record) -> None:

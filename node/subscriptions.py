@@ -31,7 +31,7 @@ def apply_for(
         check_application(application, entry, today=today)
     except SubscriptionError as exc:
         raise ConfigError(f"application refused: {exc}") from None
-    state, reason = first_state(entry)
+    state, reason = first_state(entry, personal=application.personal)
     book = SubscriptionBook(store)
     ident = book.add(
         {
@@ -41,6 +41,8 @@ def apply_for(
             "purpose": application.purpose,
             "fields": fields_granted(application, entry),
             "region": application.region,
+            "filters": application.filters,
+            "personal": application.personal,
             "valid_from": application.valid_from,
             "valid_until": application.valid_until,
             "state": state,

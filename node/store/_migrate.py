@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, inspect, select, update
 
 from node.store import _quarantine
 from node.store._schema import META, QUARANTINE
@@ -38,7 +38,18 @@ def _to_4(conn: Connection, now_us: int) -> None:
         _quarantine.bump(conn, dataset, source, now_us, received=number, quarantined=number)
 
 
-_STEPS: dict[int, Callable[[Connection, int], None]] = {3: _to_4}
+def _to_5(conn: Connection, _now_us: int) -> None:
+    """Subscriptions get their predicates and personal-data entitlement (``create_all`` made the table if new)."""
+    held = {c["name"] for c in inspect(conn).get_columns("subscription")}
+    for name, ddl in (
+        ("filters", "ALTER TABLE subscription ADD COLUMN filters TEXT NOT NULL DEFAULT '[]'"),
+        ("personal", "ALTER TABLE subscription ADD COLUMN personal BOOLEAN NOT NULL DEFAULT false"),
+    ):
+        if name not in held:
+            conn.exec_driver_sql(ddl)
+
+
+_STEPS: dict[int, Callable[[Connection, int], None]] = {3: _to_4, 4: _to_5}
 
 
 def upgrade(conn: Connection, found: int, target: int, *, now_us: int) -> bool:

@@ -43,7 +43,7 @@ __all__ = [
     "StreamRow",
 ]
 
-SCHEMA_VERSION = 4  # 4: quarantine findings/state/outcome, intake_counter (see _migrate)
+SCHEMA_VERSION = 5  # 4: quarantine findings/state/outcome, intake_counter; 5: subscription filters (see _migrate)
 
 
 def _big(**kwargs: Any) -> Any:

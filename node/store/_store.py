@@ -983,6 +983,19 @@ class Store:
         with self.read() as conn:
             return _projection.projection_backlog(conn, limit)
 
+    def version_body(self, stream_id: int, uid: str, version: int) -> bytes | None:
+        """The bytes of one version of a record, if held and indexed (``record_key`` fills in the background)."""
+        query = (
+            select(RECORD.c.body)
+            .join(RECORD_KEY, (RECORD_KEY.c.stream_id == RECORD.c.stream_id) & (RECORD_KEY.c.seq == RECORD.c.seq))
+            .where(
+                (RECORD_KEY.c.stream_id == stream_id) & (RECORD_KEY.c.uid == uid) & (RECORD_KEY.c.version == version)
+            )
+        )
+        with self.read() as conn:
+            body = conn.execute(query).scalar_one_or_none()
+        return bytes(body) if body is not None else None
+
     def records_after(self, stream_id: int, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         """(seq, record bytes) of a stream after ``after_seq``, in order."""
         with self.read() as conn:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, Text, select, update
+from sqlalchemy import BigInteger, Boolean, Column, Text, select, update
 from sqlmodel import Field, SQLModel
 
 from node.store import _audit
@@ -35,6 +35,8 @@ class SubscriptionRow(SQLModel, table=True):
     purpose: str = Field(sa_column=Column(Text, nullable=False))
     fields: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of the fields granted
     region: str = ""  # region subtree of the records delivered; "" all
+    filters: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON predicates
+    personal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="0"))
     valid_from: str = ""
     valid_until: str = ""
     state: str = Field(index=True)
@@ -58,6 +60,8 @@ class Subscription:
     purpose: str
     fields: tuple[str, ...]
     region: str
+    filters: tuple[str, ...]
+    personal: bool
     valid_from: str
     valid_until: str
     state: str
@@ -70,6 +74,8 @@ class Subscription:
 def _subscription(row: Any) -> Subscription:
     values = dict(row._mapping)
     values["fields"] = tuple(json.loads(values["fields"]))
+    values["filters"] = tuple(json.loads(values["filters"]))
+    values["personal"] = bool(values["personal"])
     return Subscription(**values)
 
 
@@ -82,7 +88,11 @@ class SubscriptionBook:
 
     def add(self, values: dict[str, Any], *, now_us: int) -> int:
         """Record an application in its first state; returns its id."""
-        row = {**values, "fields": json.dumps(list(values["fields"]), ensure_ascii=False)}
+        row = {
+            **values,
+            "fields": json.dumps(list(values["fields"]), ensure_ascii=False),
+            "filters": json.dumps(list(values.get("filters", ())), ensure_ascii=False),
+        }
         with self._store.write() as conn:
             inserted = conn.execute(SUBSCRIPTION.insert().values(**row, created_at_us=now_us, updated_at_us=now_us))
             ident = int(inserted.inserted_primary_key[0])  # type: ignore[index]
