@@ -3,7 +3,8 @@
 Without ``--address`` the catalog is this node's, built from its settings (no
 running node needed); with it, the catalog of the node listening there, asked
 over mutual TLS with this node's certificate (``--peer-id`` names the node
-whose certificate the answer must come with).
+whose certificate the answer must come with). ``list --tree`` lists every
+resource of the tree, from the registry snapshot this node holds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict
 from exchange_registry import CatalogEntry
 from node.catalog import find_resource, node_catalog
 from node.cli import require_file
+from node.cli_registry import held_snapshot
 from node.client import NodeClient
 from node.errors import ConfigError
 from node.settings import load_settings
@@ -28,6 +30,10 @@ _SHARING = {"unconditional": "无条件共享", "conditional": "有条件共享"
 def catalog(args: argparse.Namespace) -> int:
     """Dispatch ``jgnode catalog <command>``."""
     settings = load_settings(require_file(args.config, "config file"))
+    if getattr(args, "tree", False):
+        if args.address:
+            raise ConfigError("--tree lists this node's registry snapshot; leave out --address")
+        return _list(list(held_snapshot(settings).snapshot.catalog), as_json=args.json, provider=True)
     if args.address:
         if not args.peer_id:
             raise ConfigError("--address needs --peer-id: the node id the answering node's certificate must name")
@@ -40,7 +46,7 @@ def catalog(args: argparse.Namespace) -> int:
     return _list(entries, as_json=args.json)
 
 
-def _list(entries: list[CatalogEntry], *, as_json: bool) -> int:
+def _list(entries: list[CatalogEntry], *, as_json: bool, provider: bool = False) -> int:
     if as_json:
         print(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
         return 0
@@ -49,7 +55,10 @@ def _list(entries: list[CatalogEntry], *, as_json: bool) -> int:
          sum(f.personal for f in e.fields), e.schema_version]
         for e in entries
     ]  # fmt: skip
-    print(render_table(["resource", "dataset", "name", "sharing", "updated", "personal fields", "schema"], rows))
+    headers = ["resource", "dataset", "name", "sharing", "updated", "personal fields", "schema"]
+    if provider:  # the tree's catalog: say whose each resource is
+        headers, rows = ["provider", *headers], [[e.provider_node, *row] for e, row in zip(entries, rows, strict=True)]
+    print(render_table(headers, rows))
     return 0
 
 

@@ -100,6 +100,19 @@ def _when(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S") if us else "-"
 
 
+def _print_registry(reply: admin_pb2.NodeStatus) -> None:
+    """The registry snapshot lines of ``jgnode status``."""
+    if reply.registry_version:
+        print(
+            f"registry: snapshot {reply.registry_version} signed by {reply.registry_root}, "
+            f"expires {_when(reply.registry_expires_at_us)} (jgnode registry show)"
+        )
+    if reply.registry_alarm:
+        print(f"REGISTRY ALARM: {reply.registry_alarm}")
+    if reply.registry_error:
+        print(f"registry stream from the parent down: {reply.registry_error}")
+
+
 def status(args: argparse.Namespace) -> int:
     """Print a running node's status."""
     with _client(args) as client:
@@ -114,6 +127,7 @@ def status(args: argparse.Namespace) -> int:
         print(f"trust: CRLs current until {_when(reply.crl_next_update_us)}")
     if reply.trust_alarm:
         print(f"TRUST ALARM: {reply.trust_alarm}")
+    _print_registry(reply)
     if reply.parent_address:
         link = "connected" if reply.parent_connected else f"NOT connected ({reply.parent_error or 'connecting'})"
         print(f"parent {reply.parent_address}: {link}; last ack {_when(reply.last_ack_at_us)}")

@@ -122,8 +122,14 @@ def _init_nodes(root: Path, *, insecure: bool) -> dict[str, DemoNode]:
 
 
 def _share_keys(nodes: dict[str, DemoNode]) -> None:
-    """Insecure development mode: every ancestor trusts every descendant's public signing key."""
+    """Insecure development mode: every ancestor trusts every descendant's public signing key.
+
+    Every node also trusts the root's key: it signs the registry snapshot.
+    """
+    root = next(n for n in nodes.values() if n.parent is None)
     for node in nodes.values():
+        if node is not root:
+            shutil.copyfile(root.folder / "keys" / "signing.pub", node.folder / "trust" / f"{root.node_id}.pub")
         ancestor = node.parent
         while ancestor is not None:
             shutil.copyfile(

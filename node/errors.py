@@ -13,8 +13,10 @@ __all__ = [
     "ConfigError",
     "IngestError",
     "JgnodeError",
+    "NotEntitledError",
     "NotFoundError",
     "PeerUnavailableError",
+    "SnapshotExpiredError",
     "StoreError",
     "VerificationError",
 ]
@@ -72,3 +74,15 @@ class PeerUnavailableError(JgnodeError):
     """The parent or a queried node cannot be reached."""
 
     grpc_status = "UNAVAILABLE"
+
+
+class NotEntitledError(JgnodeError):
+    """A subscriber asked for data its subscriptions do not grant (deny by default)."""
+
+    grpc_status = "PERMISSION_DENIED"
+
+
+class SnapshotExpiredError(JgnodeError):
+    """The registry snapshot held has expired, or none has arrived: new subscriptions fail closed until one does."""
+
+    grpc_status = "FAILED_PRECONDITION"

@@ -23,6 +23,7 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
     counters = node.store.status()
     backlog = node.store.outbox_backlog()
     trust = node.trust.status()
+    registry = node.registry.status()
     intake_problems = node.store.intake_check()
     own = [s for s in counters.streams if s.key.origin == settings.node_id]
     held = sum(s.records for s in counters.streams)
@@ -89,6 +90,13 @@ def build_status(node: Node) -> admin_pb2.NodeStatus:
         intake_problem="; ".join(intake_problems),
         decisions=DecisionBook(node.store).counts(),
         reference_tables=REFERENCE_TABLES,
+        registry_version=registry.version,
+        registry_issued_at_us=registry.issued_at_us,
+        registry_expires_at_us=registry.expires_at_us,
+        registry_alarm=registry.alarm,
+        registry_parts=registry.parts,
+        registry_error=node.registry_sync.error,
+        registry_root=registry.root_id,
     )
 
 

@@ -60,7 +60,7 @@ class IntakeStatus(_message.Message):
     def __init__(self, dataset: _Optional[str] = ..., received: _Optional[int] = ..., accepted: _Optional[int] = ..., duplicates: _Optional[int] = ..., quarantined: _Optional[int] = ..., dismissed: _Optional[int] = ...) -> None: ...
 
 class NodeStatus(_message.Message):
-    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused", "intake", "intake_balanced", "intake_problem", "decisions", "reference_tables")
+    __slots__ = ("node_id", "tier", "parent_address", "parent_connected", "records_held", "records_own", "records_received", "records_forwarded", "unsealed_records", "outbox_records", "outbox_batches", "last_ack_at_us", "started_at_us", "first_received_at_us", "last_received_at_us", "batches_rejected", "streams", "children", "records_quarantined", "outbox_refused_batches", "projection_backlog", "parent_error", "pki", "insecure", "crl_next_update_us", "trust_alarm", "callers_refused", "trust_refused", "intake", "intake_balanced", "intake_problem", "decisions", "reference_tables", "registry_version", "registry_issued_at_us", "registry_expires_at_us", "registry_alarm", "registry_parts", "registry_error", "registry_root")
     class DecisionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,13 @@ class NodeStatus(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class RegistryPartsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     PARENT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +115,13 @@ class NodeStatus(_message.Message):
     INTAKE_PROBLEM_FIELD_NUMBER: _ClassVar[int]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_TABLES_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ISSUED_AT_US_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_EXPIRES_AT_US_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ALARM_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_PARTS_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ERROR_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_ROOT_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     tier: str
     parent_address: str
@@ -141,7 +155,14 @@ class NodeStatus(_message.Message):
     intake_problem: str
     decisions: _containers.ScalarMap[str, int]
     reference_tables: _containers.ScalarMap[str, str]
-    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ..., intake: _Optional[_Iterable[_Union[IntakeStatus, _Mapping]]] = ..., intake_balanced: _Optional[bool] = ..., intake_problem: _Optional[str] = ..., decisions: _Optional[_Mapping[str, int]] = ..., reference_tables: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    registry_version: int
+    registry_issued_at_us: int
+    registry_expires_at_us: int
+    registry_alarm: str
+    registry_parts: _containers.ScalarMap[str, int]
+    registry_error: str
+    registry_root: str
+    def __init__(self, node_id: _Optional[str] = ..., tier: _Optional[str] = ..., parent_address: _Optional[str] = ..., parent_connected: _Optional[bool] = ..., records_held: _Optional[int] = ..., records_own: _Optional[int] = ..., records_received: _Optional[int] = ..., records_forwarded: _Optional[int] = ..., unsealed_records: _Optional[int] = ..., outbox_records: _Optional[int] = ..., outbox_batches: _Optional[int] = ..., last_ack_at_us: _Optional[int] = ..., started_at_us: _Optional[int] = ..., first_received_at_us: _Optional[int] = ..., last_received_at_us: _Optional[int] = ..., batches_rejected: _Optional[int] = ..., streams: _Optional[_Iterable[_Union[StreamStatus, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[ChildStatus, _Mapping]]] = ..., records_quarantined: _Optional[int] = ..., outbox_refused_batches: _Optional[int] = ..., projection_backlog: _Optional[int] = ..., parent_error: _Optional[str] = ..., pki: _Optional[bool] = ..., insecure: _Optional[bool] = ..., crl_next_update_us: _Optional[int] = ..., trust_alarm: _Optional[str] = ..., callers_refused: _Optional[int] = ..., trust_refused: _Optional[int] = ..., intake: _Optional[_Iterable[_Union[IntakeStatus, _Mapping]]] = ..., intake_balanced: _Optional[bool] = ..., intake_problem: _Optional[str] = ..., decisions: _Optional[_Mapping[str, int]] = ..., reference_tables: _Optional[_Mapping[str, str]] = ..., registry_version: _Optional[int] = ..., registry_issued_at_us: _Optional[int] = ..., registry_expires_at_us: _Optional[int] = ..., registry_alarm: _Optional[str] = ..., registry_parts: _Optional[_Mapping[str, int]] = ..., registry_error: _Optional[str] = ..., registry_root: _Optional[str] = ...) -> None: ...
 
 class GetProvenanceRequest(_message.Message):
     __slots__ = ("uid", "dataset", "origin", "version")
