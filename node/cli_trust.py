@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from cryptography import x509
 from jgnode.exchange.v1 import admin_pb2
 
+from adapters.csv_records import CHINA_TZ
 from node.cli import require_file
 from node.cli_commands import check_bundles, provenance_bundles
 from node.cli_intake import issue_source
+from node.cli_share import issue_department
 from node.enroll import install_certificate, issue_from, publish_crl, write_request
 from node.errors import ConfigError, NotFoundError
-from node.pki import CaDir, load_certificates, node_certificate, request_subject, source_certificate
+from node.pki import (
+    CaDir,
+    department_certificate,
+    load_certificates,
+    node_certificate,
+    request_subject,
+    source_certificate,
+)
 from node.runtime import now_us
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing
 from node.store import Store
 from node.tables import render_table
 from node.trust import TrustStore, load_anchors, load_trust, read_crl_dir
+from node.usage import usage_summary
 
 __all__ = ["audit", "deadletter", "pki", "verify_proof"]
 
@@ -42,6 +53,8 @@ def pki(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one branch per subc
     command = args.pki_command
     if command == "issue-source":
         return issue_source(args)
+    if command == "issue-department":
+        return issue_department(args)
     if command == "init-root":
         CaDir.init_root(args.dir, node_id=args.node_id, name=args.name, days=args.days, crl_days=args.crl_days)
         print(f"root CA for {args.node_id} in {args.dir}: certificate {args.dir / 'ca.crt'} (give it to every node),")
@@ -133,6 +146,8 @@ def _show(path: Path) -> int:
     for cert in load_certificates(data):
         if any(u.startswith("urn:jgnode:source:") for u in _uris(cert)):
             name, role = source_certificate(cert).label, "source, TLS client"
+        elif any(u.startswith("urn:jgnode:department:") for u in _uris(cert)):
+            name, role = department_certificate(cert).label, "department, TLS client"
         else:
             info = node_certificate(cert)
             name, role = info.node_id, "CA" if info.is_ca else f"node, {info.signing_suite} signing key"
@@ -205,12 +220,14 @@ def deadletter(args: argparse.Namespace) -> int:
 
 
 def audit(args: argparse.Namespace) -> int:
-    """``jgnode audit verify|list|proof``."""
+    """``jgnode audit verify|list|usage|proof``."""
     settings = _settings(args)
     if args.audit_command == "proof":
         return _export_proof(settings, args)
     store = Store.open(settings.db_url, settings.node_id)
     try:
+        if args.audit_command == "usage":
+            return _usage(store, args)
         if args.audit_command == "list":
             entries = store.audit_entries(kind=args.kind)[-args.last :]
             print(
@@ -234,6 +251,25 @@ def audit(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"audit log intact: {count} entries chain from the first to the last; {checkpoints}")
+    return 0
+
+
+def _usage(store: Store, args: argparse.Namespace) -> int:
+    since_us = 0
+    if args.since:
+        try:
+            since_us = int(datetime.combine(date.fromisoformat(args.since), time(), CHINA_TZ).timestamp() * 1e6)
+        except ValueError:
+            raise ConfigError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
+    lines = usage_summary(store, since_us=since_us, who=args.subscriber)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(line) for line in lines], ensure_ascii=False, indent=2))
+        return 0
+    rows = [
+        [u.who, u.resource_code, u.channel, u.uses, u.records, _when(datetime.fromtimestamp(u.last_us / 1e6, UTC))]
+        for u in lines
+    ]
+    print(render_table(["subscriber", "resource", "channel", "uses", "records", "last"], rows) if rows else "no usage")
     return 0
 
 

@@ -8,11 +8,15 @@ signing key (Ed25519 or SM2, carried in a jgnode extension, because X.509
 libraries do not encode SM2 keys). A CA may only certify nodes inside its own
 region subtree; validation enforces that on every link of a chain.
 
-A CA also issues **source certificates** to the department systems that push
-rows to a node (``jgnode pki issue-source``): a TLS client certificate naming
-one source of one node (SAN URI ``urn:jgnode:source:<node id>/<name>``), with
-no data signing key. It chains like a node certificate, the node it names
-must lie in every issuer's subtree, and it is revoked by
+A CA also issues **client certificates**: TLS client certificates with no
+data signing key, naming one client of one node. A **source certificate**
+(``jgnode pki issue-source``, SAN URI ``urn:jgnode:source:<node id>/<name>``)
+identifies a department system that pushes rows to the node; a **department
+certificate** (``jgnode pki issue-department``, SAN URI
+``urn:jgnode:department:<node id>/<name>``) identifies a department that
+subscribes to shared data through the node. Each kind is refused where another
+(or a node certificate) is expected. They chain like a node certificate, the
+node they name must lie in every issuer's subtree, and they are revoked by
 ``jgnode pki revoke <node id>/<name>``.
 
 Each CA publishes a certificate revocation list with a ``nextUpdate``; a node
@@ -28,6 +32,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -45,9 +50,12 @@ __all__ = [
     "SOURCE_NAME",
     "CaDir",
     "CertificateTimeError",
+    "ClientCertificate",
     "CrlSet",
+    "DepartmentCertificate",
     "NodeCertificate",
     "SourceCertificate",
+    "department_certificate",
     "dns_name",
     "fingerprint",
     "generate_tls_key",
@@ -58,7 +66,7 @@ __all__ = [
     "request_subject",
     "source_certificate",
     "validate_chain",
-    "validate_source_chain",
+    "validate_client_chain",
     "write_private",
 ]
 
@@ -66,8 +74,9 @@ __all__ = [
 SIGNING_KEY_OID = x509.ObjectIdentifier("2.25.196341658410383785498411212003624311897")
 _URI_PREFIX = "urn:jgnode:node:"
 _SOURCE_PREFIX = "urn:jgnode:source:"
+_CLIENT_PREFIX = "urn:jgnode:"  # + "<kind>:<node id>/<name>" for client certificates
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-"""What a source name may look like (letters, digits, ``_``, ``-``)."""
+"""What a source or department name may look like (letters, digits, ``_``, ``-``)."""
 _HASH = hashes.SHA256()
 
 
@@ -187,39 +196,74 @@ def node_certificate(cert: x509.Certificate) -> NodeCertificate:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceCertificate:
-    """What a source certificate says: which department system (source) of which node it identifies."""
+class ClientCertificate:
+    """What a client certificate says: which client (of the subclass's ``kind``) of which node it identifies."""
 
+    kind: ClassVar[str] = ""
     cert: x509.Certificate
     node_id: str
     name: str
 
     @property
     def label(self) -> str:
-        """``<node id>/<name>``: how issued.json, ``jgnode pki revoke`` and messages name the source."""
+        """``<node id>/<name>``: how issued.json, ``jgnode pki revoke`` and messages name the client."""
         return f"{self.node_id}/{self.name}"
 
+    @classmethod
+    def uri(cls, node_id: str, name: str) -> str:
+        """The SAN URI naming this client."""
+        return f"{_CLIENT_PREFIX}{cls.kind}:{node_id}/{name}"
 
-def source_certificate(cert: x509.Certificate) -> SourceCertificate:
-    """Read the source a certificate names; VerificationError when it is not a source certificate."""
+
+@dataclass(frozen=True, slots=True)
+class SourceCertificate(ClientCertificate):
+    """A department system that pushes rows to a node (``jgnode pki issue-source``)."""
+
+    kind: ClassVar[str] = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentCertificate(ClientCertificate):
+    """A department that subscribes to shared data through a node (``jgnode pki issue-department``)."""
+
+    kind: ClassVar[str] = "department"
+
+
+_Client = TypeVar("_Client", bound=ClientCertificate)
+
+
+def client_certificate(cert: x509.Certificate, kind: type[_Client]) -> _Client:
+    """Read the client of ``kind`` a certificate names; VerificationError when it is not exactly that."""
+    prefix = f"{_CLIENT_PREFIX}{kind.kind}:"
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        raise VerificationError("certificate names no source (no subjectAltName)") from None
+        raise VerificationError(f"certificate names no {kind.kind} (no subjectAltName)") from None
     uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    sources = [u[len(_SOURCE_PREFIX) :] for u in uris if u.startswith(_SOURCE_PREFIX)]
-    if len(sources) != 1 or any(u.startswith(_URI_PREFIX) for u in uris):
-        raise VerificationError(f"certificate must name exactly one source ({_SOURCE_PREFIX}<node id>/<name>)")
-    node_id, _, name = sources[0].partition("/")
+    named = [u[len(prefix) :] for u in uris if u.startswith(prefix)]
+    # a certificate naming anything else of jgnode's as well (a node, another kind of client) is refused
+    if len(named) != 1 or any(u.startswith(_CLIENT_PREFIX) and not u.startswith(prefix) for u in uris):
+        raise VerificationError(f"certificate must name exactly one {kind.kind} ({prefix}<node id>/<name>)")
+    node_id, _, name = named[0].partition("/")
     if not NODE_ID.match(node_id) or not SOURCE_NAME.match(name):
-        raise VerificationError(f"certificate names {sources[0]!r}, not <node id>/<source name>")
+        raise VerificationError(f"certificate names {named[0]!r}, not <node id>/<{kind.kind} name>")
     try:
         is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
         is_ca = False
     if is_ca:
-        raise VerificationError(f"a CA certificate cannot identify source {sources[0]}")
-    return SourceCertificate(cert, node_id, name)
+        raise VerificationError(f"a CA certificate cannot identify {kind.kind} {named[0]}")
+    return kind(cert, node_id, name)
+
+
+def source_certificate(cert: x509.Certificate) -> SourceCertificate:
+    """Read the source a certificate names; VerificationError when it is not a source certificate."""
+    return client_certificate(cert, SourceCertificate)
+
+
+def department_certificate(cert: x509.Certificate) -> DepartmentCertificate:
+    """Read the department a certificate names; VerificationError when it is not a department certificate."""
+    return client_certificate(cert, DepartmentCertificate)
 
 
 def make_request(
@@ -262,22 +306,23 @@ def validate_chain(
     return [first, *_issuer_path(leaf, first.node_id, first.node_id, intermediates, anchors, now=now, crls=crls)]
 
 
-def validate_source_chain(
+def validate_client_chain(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
     *,
+    kind: type[_Client],
     now: dt.datetime,
     crls: CrlSet | None = None,
-) -> tuple[SourceCertificate, list[NodeCertificate]]:
-    """Check a source certificate back to a trust anchor, by the rules of :func:`validate_chain`.
+) -> tuple[_Client, list[NodeCertificate]]:
+    """Check a client certificate of ``kind`` back to a trust anchor, by the rules of :func:`validate_chain`.
 
-    The source's node must lie in every issuer's subtree. Returns the source
+    The client's node must lie in every issuer's subtree. Returns the client
     and its issuers, nearest first.
     """
-    source = source_certificate(leaf)
-    label = f"source {source.label}"
-    return source, _issuer_path(leaf, source.node_id, label, intermediates, anchors, now=now, crls=crls)
+    client = client_certificate(leaf, kind)
+    label = f"{kind.kind} {client.label}"
+    return client, _issuer_path(leaf, client.node_id, label, intermediates, anchors, now=now, crls=crls)
 
 
 def _issuer_path(
@@ -545,18 +590,38 @@ class CaDir:
         self, public_key: ec.EllipticCurvePublicKey, *, node_id: str, name: str, days: int
     ) -> list[x509.Certificate]:
         """Certify ``public_key`` as source ``name`` of node ``node_id`` (a TLS client); returns the chain."""
+        return self.issue_client(public_key, kind=SourceCertificate, node_id=node_id, name=name, days=days)
+
+    def issue_department(
+        self, public_key: ec.EllipticCurvePublicKey, *, node_id: str, name: str, days: int
+    ) -> list[x509.Certificate]:
+        """Certify ``public_key`` as department ``name`` of node ``node_id`` (a TLS client); returns the chain."""
+        return self.issue_client(public_key, kind=DepartmentCertificate, node_id=node_id, name=name, days=days)
+
+    def issue_client(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        kind: type[ClientCertificate],
+        node_id: str,
+        name: str,
+        days: int,
+    ) -> list[x509.Certificate]:
+        """Certify ``public_key`` as client ``name`` of ``kind`` of node ``node_id``; returns the chain."""
         if not SOURCE_NAME.match(name):
-            raise ConfigError(f"source name {name!r} may only use letters, digits, '_' and '-'")
+            raise ConfigError(f"{kind.kind} name {name!r} may only use letters, digits, '_' and '-'")
         if not NODE_ID.match(node_id):
             raise ConfigError(f"{node_id!r} is not a node id")
         if not _subtree_ok(self.info.node_id, node_id):
-            raise VerificationError(f"CA {self.info.node_id} may not certify sources of {node_id}: outside its subtree")
+            raise VerificationError(
+                f"CA {self.info.node_id} may not certify {kind.kind}s of {node_id}: outside its subtree"
+            )
         now = dt.datetime.now(dt.UTC)
         not_after = min(now + dt.timedelta(days=days), self.cert.not_valid_after_utc)
         key = self._key()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_id}/{name} source")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{node_id}/{name} {kind.kind}")]))
             .issuer_name(self.cert.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
@@ -566,8 +631,7 @@ class CaDir:
             .add_extension(_key_usage(ca=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .add_extension(
-                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"{_SOURCE_PREFIX}{node_id}/{name}")]),
-                critical=False,
+                x509.SubjectAlternativeName([x509.UniformResourceIdentifier(kind.uri(node_id, name))]), critical=False
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
@@ -578,17 +642,31 @@ class CaDir:
             "node_id": f"{node_id}/{name}",
             "not_after": not_after.isoformat(),
             "ca": "False",
-            "kind": "source",
+            "kind": kind.kind,
         }
         self._save_issued(issued)
         return [cert, *self.chain]
 
     def revoke(self, what: str, *, crl_days: int) -> list[int]:
-        """Revoke by serial (hex) or by node id (every certificate issued to it); returns the serials."""
+        """Revoke by serial (hex), node id or client label (every certificate issued to it); returns the serials.
+
+        A source and a department may share a label (``330100/market``): then
+        ``source:<label>`` or ``department:<label>`` says which.
+        """
         issued = self._issued()
-        serials = [s for s, entry in issued.items() if s == what.lower() or entry["node_id"] == what]
+        kind, _, label = what.rpartition(":") if what.startswith(("source:", "department:")) else ("", "", what)
+        serials = [
+            s
+            for s, entry in issued.items()
+            if s == what.lower() or (entry["node_id"] == label and kind in ("", entry.get("kind", "")))
+        ]
         if not serials:
             raise ConfigError(f"this CA issued nothing to {what!r}")
+        kinds = sorted({issued[s].get("kind", "node") for s in serials})
+        if len(kinds) > 1:
+            raise ConfigError(
+                f"{what!r} names a {' and a '.join(kinds)}: say which ({kinds[0]}:{what}) or give a serial"
+            )
         for serial in serials:
             issued[serial]["revoked_at"] = dt.datetime.now(dt.UTC).isoformat()
         self._save_issued(issued)

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,13 +30,15 @@ from cryptography.hazmat.primitives import serialization
 from node.errors import ConfigError, VerificationError
 from node.pki import (
     CertificateTimeError,
+    ClientCertificate,
     CrlSet,
+    DepartmentCertificate,
     SourceCertificate,
     fingerprint,
     load_certificates,
     node_certificate,
     validate_chain,
-    validate_source_chain,
+    validate_client_chain,
 )
 from node.settings import NodeSettings
 from node.signing import KeyRing, Signer, TrustedKey, key_id_for, load_signer
@@ -43,6 +46,7 @@ from node.signing import KeyRing, Signer, TrustedKey, key_id_for, load_signer
 __all__ = ["TrustStatus", "TrustStore", "load_anchors", "load_identity", "load_trust", "read_crl_dir"]
 
 log = logging.getLogger("jgnode.trust")
+_Client = TypeVar("_Client", bound=ClientCertificate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,15 +213,22 @@ class TrustStore:
 
     def source(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> SourceCertificate:
         """The source (department system) a TLS peer certificate names, after the same checks as :meth:`peer`."""
+        return self._client(pem, intermediates, SourceCertificate)
+
+    def department(self, pem: bytes, *, intermediates: Sequence[bytes] = ()) -> DepartmentCertificate:
+        """The department (a subscriber) a TLS peer certificate names, after the same checks as :meth:`peer`."""
+        return self._client(pem, intermediates, DepartmentCertificate)
+
+    def _client(self, pem: bytes, intermediates: Sequence[bytes], kind: type[_Client]) -> _Client:
         with self._lock:
             leaf = self._learn_presented(pem, intermediates)
             fp = fingerprint(leaf)
             now = self._clock()
-            source, issuers = validate_source_chain(leaf, list(self._pool.values()), self.anchors, now=now)
+            client, issuers = validate_client_chain(leaf, list(self._pool.values()), self.anchors, kind=kind, now=now)
             path = [leaf, *(p.cert for p in issuers)]
             self._check_revocation(fp, path, now=now, known=fp in self._accepted_peers)
-            self._accepted_peers[fp] = source.label
-        return source
+            self._accepted_peers[fp] = client.label
+        return client
 
     def trust_own(self, signer: Signer, cert: x509.Certificate) -> None:
         """Trust this node's own signing key (its certificate is checked, but a problem only warns)."""

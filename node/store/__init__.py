@@ -1,5 +1,6 @@
 """The node's database: exchange tables, thematic tables and their queries."""
 
+from node.store._cursors import CursorBook
 from node.store._decisions import Decision, DecisionBook, NewDecision
 from node.store._findings import IngestFinding
 from node.store._projection import thematic_layout
@@ -25,6 +26,7 @@ __all__ = [
     "BacklogGuard",
     "BatchData",
     "ChildCounters",
+    "CursorBook",
     "DeadLetter",
     "Decision",
     "DecisionBook",
