@@ -161,6 +161,13 @@ def _pki_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     source.add_argument("--out", type=Path, required=True, help="folder for source.key, source.crt and ca.crt")
     source.add_argument("--days", type=int, default=365)
 
+    department = pki.add_parser("issue-department", help="a key, certificate and client file for a department")
+    department.add_argument("label", metavar="NODE_ID/NAME", help="the department's node and name: 330100/market")
+    department.add_argument("--ca", type=Path, required=True, help="CA folder")
+    department.add_argument("--out", type=Path, required=True, help="folder for its key, certificate, client.toml")
+    department.add_argument("--address", default="", metavar="HOST:PORT", help="the department's node, for client.toml")
+    department.add_argument("--days", type=int, default=365)
+
 
 def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dead = sub.add_parser("deadletter", help="batches the parent refused").add_subparsers(
@@ -183,6 +190,11 @@ def _ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _config_arg(tail)
     tail.add_argument("--kind", default="")
     tail.add_argument("--last", type=int, default=20)
+    usage = audit.add_parser("usage", help="who received how many shared records, per resource and channel")
+    _config_arg(usage)
+    usage.add_argument("--since", default="", metavar="DATE", help="only uses on or after this day (YYYY-MM-DD)")
+    usage.add_argument("--subscriber", default="", help="only this subscriber (<node id>/<department>)")
+    usage.add_argument("--json", action="store_true", help="machine-readable output")
     proof = audit.add_parser("proof", help="export a record's provenance bundle for offline checking")
     _config_arg(proof)
     proof.add_argument("uid", metavar="RECORD_UID")
@@ -274,6 +286,66 @@ def _catalog_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         command.add_argument("--address", metavar="HOST:PORT", help="ask the node listening there instead")
         command.add_argument("--peer-id", help="with --address: the node id its certificate must name")
         command.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--tree", action="store_true", help="every resource of the tree, from the registry snapshot")
+
+
+def _registry_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    registry = sub.add_parser("registry", help="the signed registry snapshot of the tree").add_subparsers(
+        dest="registry_command", required=True, metavar="REGISTRY_COMMAND"
+    )
+    show = registry.add_parser("show", help="version, expiry, nodes, catalog and CRLs of the snapshot held")
+    _config_arg(show)
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _share_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    share = sub.add_parser("share", help="a department's side of sharing: apply, list, subscribe").add_subparsers(
+        dest="share_command", required=True, metavar="SHARE_COMMAND"
+    )
+    apply = share.add_parser("apply", help="apply for a subscription to a provider's resource")
+    apply.add_argument("--resource", required=True, metavar="CODE", help="resource code or dataset name")
+    apply.add_argument("--purpose", required=True, help="what the data is for")
+    apply.add_argument("--fields", default="", help="comma-separated fields (default: every field)")
+    apply.add_argument("--region", default="", help="only records of this region subtree (2, 4 or 6 digits)")
+    apply.add_argument("--filter", action="append", default=[], metavar="PREDICATE", help="e.g. status=1 (repeatable)")
+    apply.add_argument("--valid-from", default="", metavar="DATE")
+    apply.add_argument("--valid-until", default="", metavar="DATE")
+    apply.add_argument("--personal", action="store_true", help="ask to see personal data unprotected")
+    listing = share.add_parser("list", help="the department's subscriptions held by the provider")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    subscribe = share.add_parser("subscribe", help="receive a subscription's records as JSON lines, resumably")
+    subscribe.add_argument("id", type=int, metavar="ID", help="subscription id (jgnode share list)")
+    subscribe.add_argument("--out", type=Path, help="append the records to this file (default: standard output)")
+    subscribe.add_argument("--cursor", type=Path, help="keep the position here; a restart resumes from it")
+    subscribe.add_argument("--max", type=int, default=0, metavar="N", help="stop after N records")
+    for command in (apply, listing, subscribe):
+        command.add_argument("--client", type=Path, required=True, metavar="FILE", help="the department's client file")
+        command.add_argument("--provider", default="", help="node id of the provider (default: the department's node)")
+    _share_query_commands(share)
+
+
+def _share_query_commands(share: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``jgnode share query|export`` (a department) and ``jgnode share reindex`` (the node's operator)."""
+    query = share.add_parser("query", help="a page (or --all) of a subscription's current records")
+    query.add_argument("--page-size", type=int, default=0, metavar="N", help="records per page (default: the node's)")
+    query.add_argument("--page-token", default="", help="the next page, as the previous one said")
+    query.add_argument("--all", action="store_true", help="every page")
+    query.add_argument("--json", action="store_true", help="print one JSON object per record")
+    export = share.add_parser("export", help="a subscription's current records into a CSV or JSONL file")
+    export.add_argument("--format", default="csv", choices=["csv", "jsonl"])
+    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for command in (query, export):
+        command.add_argument("--client", type=Path, required=True, metavar="FILE", help="the department's client file")
+        command.add_argument("--provider", default="", help="node id of the provider (default: the department's node)")
+        command.add_argument("--subscription", type=int, required=True, metavar="ID", help="subscription id")
+        command.add_argument(
+            "--where", action="append", default=[], metavar="PREDICATE", help="e.g. action_date>=2024-01-01; repeatable"
+        )
+        command.add_argument("--text", default="", metavar="WORDS", help="full-text search of the text fields")
+    reindex = share.add_parser("reindex", help="rebuild the node's sharing index from the records held")
+    reindex.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _config_arg(reindex)
 
 
 def _operator_acts(
@@ -302,6 +374,16 @@ def _subscription_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     apply.add_argument("--region", default="", help="only records of this region subtree (2, 4 or 6 digits)")
     apply.add_argument("--valid-from", default="", metavar="DATE")
     apply.add_argument("--valid-until", default="", metavar="DATE")
+    apply.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="PREDICATE",
+        help="only records where this holds, e.g. decision_date>=2026-01-01 (indexed fields; repeatable)",
+    )
+    apply.add_argument(
+        "--personal", action="store_true", help="ask to see personal data unprotected (needs the provider's review)"
+    )
     listing = subs.add_parser("list", help="subscriptions, with their state today")
     listing.add_argument("--state", default="", help="only this state (applied, active, expired, ...)")
     show = subs.add_parser("show", help="subscriptions in full")
@@ -317,6 +399,17 @@ def _subscription_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         optional="approve",
     )
     for command in (apply, listing, show, *acts):
+        _config_arg(command)
+
+
+def _sink_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sinks = sub.add_parser("sink", help="the table and file sinks of [[sharing.sinks]]").add_subparsers(
+        dest="sink_command", required=True, metavar="SINK_COMMAND"
+    )
+    run = sinks.add_parser("run", help="run one round of a sink now, in the foreground")
+    run.add_argument("name", metavar="NAME")
+    listing = sinks.add_parser("list", help="configured sinks: position, records written, last run, last problem")
+    for command in (run, listing):
         _config_arg(command)
 
 
@@ -378,7 +471,10 @@ def _parser() -> argparse.ArgumentParser:
     _quality_commands(sub)
     _resolve_commands(sub)
     _catalog_commands(sub)
+    _registry_commands(sub)
     _subscription_commands(sub)
+    _share_commands(sub)
+    _sink_commands(sub)
     return parser
 
 
@@ -391,7 +487,11 @@ def _handlers() -> dict[str, Handler]:
         cli_intake,
         cli_quality,
         cli_quarantine,
+        cli_query,
+        cli_registry,
         cli_resolve,
+        cli_share,
+        cli_sink,
         cli_subscription,
         cli_trust,
     )
@@ -417,7 +517,12 @@ def _handlers() -> dict[str, Handler]:
         "quality": cli_quality.quality,
         "resolve": cli_resolve.resolve,
         "catalog": cli_catalog.catalog,
+        "registry": cli_registry.registry,
         "subscription": cli_subscription.subscription,
+        "share": lambda args: (cli_query.share_query if args.share_command in cli_query.COMMANDS else cli_share.share)(
+            args
+        ),
+        "sink": cli_sink.sink,
     }
 
 

@@ -1,4 +1,4 @@
-"""A node process: store, gRPC server, sealer, uplink, projector, resolver, trust keeper, collectors."""
+"""A node process: store, gRPC server, sealer, uplink, projector, resolver, trust keeper, registry, collectors."""
 
 from __future__ import annotations
 
@@ -19,20 +19,35 @@ from jgnode.exchange.v1 import (
     exchange_pb2,
     exchange_pb2_grpc,
     intake_pb2,
+    registry_pb2,
+    registry_pb2_grpc,
+    sharing_pb2,
+    sharing_pb2_grpc,
 )
 
 from node.catalog import CatalogServicer, node_catalog
 from node.client import ADDRESS_FILE
+from node.delivery import Deliveries
+from node.departments import identify_subscriber
+from node.entitlements import protector
+from node.errors import NotFoundError
 from node.exchange import Applied, Children, Receiver, Sealer, Uplink
 from node.grpc_util import Transport, make_server
 from node.intake import PushIntake
 from node.intake_servicer import IntakeServicer, identify_source, intake_handler
 from node.projector import Projector
+from node.query_servicer import Querying, QueryServicer
+from node.registry import Registry
+from node.registry_servicer import RegistryServicer
+from node.registry_sync import RegistrySync
 from node.resolver import Resolver
 from node.scheduler import CollectScheduler
 from node.servicers import AdminServicer, ExchangeServicer, TrustServicer, exchange_handler, identify_caller
 from node.settings import NodeSettings
+from node.sharing_index import SharingIndex
+from node.sharing_servicer import ParentRelay, SharingServicer, sharing_handler
 from node.signing import Signer
+from node.sinks import SinkWorkers
 from node.store import Store
 from node.trust import load_identity, load_trust
 from node.trust_keeper import TrustKeeper
@@ -46,6 +61,9 @@ SERVICE_NAMES = (
     admin_pb2.DESCRIPTOR.services_by_name["NodeAdmin"].full_name,
     intake_pb2.DESCRIPTOR.services_by_name["Intake"].full_name,
     catalog_pb2.DESCRIPTOR.services_by_name["Catalog"].full_name,
+    registry_pb2.DESCRIPTOR.services_by_name["Registry"].full_name,
+    sharing_pb2.DESCRIPTOR.services_by_name["Query"].full_name,
+    sharing_pb2.DESCRIPTOR.services_by_name["Sharing"].full_name,
 )
 
 
@@ -71,6 +89,7 @@ class Node:
             else None
         )
         self.projector = Projector(store=self.store, clock=now_us)
+        self.sharing_index = SharingIndex(store=self.store, settings=settings)  # current records for queries
         self.resolver = (
             Resolver(store=self.store, settings=settings.resolve, clock=now_us) if settings.resolve.enabled else None
         )
@@ -94,9 +113,10 @@ class Node:
             on_applied=self._applied,
             backlog=self.store.backlog_guard(settings.limits),
         )
-        self.collectors = CollectScheduler(settings, self.store, on_stored=self.sealer.wake)
+        self.collectors = CollectScheduler(settings, self.store, on_stored=self._stored)
+        self.sinks = SinkWorkers(settings, self.store)  # [[sharing.sinks]]: table and file sinks
         self.push_intake = PushIntake(
-            self.store, settings.intake, guard=self.store.backlog_guard(settings.limits), on_stored=self.sealer.wake
+            self.store, settings.intake, guard=self.store.backlog_guard(settings.limits), on_stored=self._stored
         )
         self.keeper = TrustKeeper(
             settings=settings,
@@ -106,7 +126,10 @@ class Node:
             on_tick=self.checkpoint_audit,
         )
         self._checkpointed = (0, 0.0)  # audit seq and time of the last signed checkpoint
-        self.server, self.port = make_server(settings.listen, self.transport)
+        # every subscribe stream holds a server thread while it runs
+        self.server, self.port = make_server(
+            settings.listen, self.transport, max_workers=16 + settings.sharing.max_streams
+        )
         identify = identify_caller(self.trust, insecure=settings.tls.insecure)
         exchange = ExchangeServicer(
             self.receiver,
@@ -133,6 +156,55 @@ class Node:
         self.server.add_generic_rpc_handlers((intake_handler(intake),))
         catalog = node_catalog(settings)  # settings are frozen: the catalog is built once
         catalog_pb2_grpc.add_CatalogServicer_to_server(CatalogServicer(lambda: catalog, identify), self.server)
+        self.registry = Registry(
+            settings=settings,
+            trust=self.trust,
+            signer=self.signer_now,
+            catalog=catalog,
+            endpoint=self.address,
+            clock=now_us,
+        )
+        self.registry_sync = RegistrySync(
+            settings=settings, registry=self.registry, transport=self.transport, clock=now_us
+        )
+        self.trust.on_new_crls(self.registry_sync.wake)
+        registry_pb2_grpc.add_RegistryServicer_to_server(
+            RegistryServicer(
+                self.registry, identify, admit=self.receiver.admit, refused=self.receiver.record_refused_caller
+            ),
+            self.server,
+        )
+        departments = identify_subscriber(
+            self.trust, node_id=settings.node_id, insecure=settings.tls.insecure, children=settings.children
+        )
+        sharing_pb2_grpc.add_QueryServicer_to_server(
+            QueryServicer(Querying(self.store, settings, self.sharing_index), departments), self.server
+        )
+        self.deliveries = Deliveries(
+            self.store,
+            node_id=settings.node_id,
+            catalog=catalog,
+            protector=protector(settings),
+            window=settings.sharing.window,
+            max_streams=settings.sharing.max_streams,
+            clock=now_us,
+        )
+        self.relay = (
+            ParentRelay(self.transport, address=settings.parent, peer_id=settings.expected_parent_id)
+            if settings.parent
+            else None
+        )
+        sharing = SharingServicer(
+            self.deliveries,
+            departments,
+            settings=settings,
+            relay=self.relay,
+            check_registry=self.registry.require_fresh,  # fail closed on an expired snapshot
+            refused=self.receiver.record_refused_caller,
+            clock=now_us,
+            above=self._above,
+        )
+        self.server.add_generic_rpc_handlers((sharing_handler(sharing),))
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
@@ -184,12 +256,28 @@ class Node:
         if self.uplink is not None:
             self.uplink.offer(batch_id, records)
         self.projector.wake()
+        self.sharing_index.wake()
+        self.deliveries.wake()
 
     def _applied(self, applied: list[Applied]) -> None:
         if self.uplink is not None:
             for batch in applied:
                 self.uplink.offer(batch.batch_id, batch.records)
         self.projector.wake()
+        self.sharing_index.wake()
+        self.deliveries.wake()
+
+    def _above(self) -> tuple[str, ...]:
+        """The nodes above this one, as the registry snapshot held knows them (none when it knows nothing)."""
+        try:
+            return tuple(entry.node_id for entry in self.registry.path_to_root(self.settings.node_id)[1:])
+        except NotFoundError:
+            return ()
+
+    def _stored(self) -> None:
+        """A collector or the push intake committed records: seal them, and hand them to subscribers."""
+        self.sealer.wake()
+        self.deliveries.wake()
 
     def start(self) -> None:
         """Serve, seal, project, send and keep trust fresh until :meth:`stop`."""
@@ -198,13 +286,17 @@ class Node:
         self.server.start()
         self.sealer.start()
         self.projector.start()
+        self.sharing_index.start()
+        self.deliveries.start()
         if self.resolver is not None:
             self.resolver.start()
         if self.uplink is not None:
             self.uplink.start()
         self.keeper.start()
         self.keeper.refresh()
+        self.registry_sync.start()
         self.collectors.start()
+        self.sinks.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         _write_atomically(self.settings.data_dir / ADDRESS_FILE, self.address + "\n")
@@ -220,9 +312,14 @@ class Node:
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop taking batches, finish the ones in hand, stop background work, close the store."""
         self.health.enter_graceful_shutdown()
+        self.registry_sync.stop()  # ends the Follow streams served here, which would hold up the server's stop
+        self.deliveries.stop()  # ends the subscribe streams (UNAVAILABLE: subscribers come back later)
+        if self.relay is not None:
+            self.relay.close()
         self.server.stop(grace_s).wait()
         self.receiver.stop()
         self.collectors.stop()
+        self.sinks.stop()
         self.keeper.stop()
         if self.uplink is not None:
             self.uplink.stop()
@@ -230,6 +327,7 @@ class Node:
         if self.resolver is not None:
             self.resolver.stop()
         self.projector.stop()
+        self.sharing_index.stop()
         self.checkpoint_audit(force=True)
         self.store.close()
         (self.settings.data_dir / ADDRESS_FILE).unlink(missing_ok=True)

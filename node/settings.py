@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.csv_records import DATASET_TYPES
-from exchange_registry import SharingClass, UpdateCycle
+from exchange_registry import CipherName, PersonalMode, PseudonymHash, SharingClass, UpdateCycle
 from node.collect_settings import CollectorSettings, IntakeSource
 from node.errors import ConfigError
 
@@ -29,8 +29,11 @@ __all__ = [
     "IntakeSource",
     "Limits",
     "NodeSettings",
+    "RegistrySettings",
     "ResolveSettings",
     "RetrySettings",
+    "SharingSettings",
+    "SharingSink",
     "Tier",
     "TlsSettings",
     "load_settings",
@@ -146,6 +149,92 @@ class CatalogSettings(BaseModel):
     """Per-dataset descriptions (``[[catalog.resources]]``)."""
 
 
+class SharingSink(BaseModel):
+    """Where the node writes one subscription's records for a department (``[[sharing.sinks]]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Unique name (it keys the sink's position)."""
+    subscription: int = Field(ge=1)
+    """The id of the subscription delivered (it must be active)."""
+    kind: Literal["table", "file"]
+    """``table``: rows upserted into a table of any SQLAlchemy URL; ``file``: CSV or JSONL files dropped in a folder."""
+    url: str = ""
+    """table sinks: the department database's SQLAlchemy URL."""
+    table: str = Field("", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$|^$")
+    """table sinks: the table written; default ``jg_<dataset>``."""
+    folder: Path | None = None
+    """file sinks: the drop folder."""
+    format: Literal["csv", "jsonl"] = "jsonl"
+    """file sinks: CSV (UTF-8 with BOM, as spreadsheet users expect) or JSON lines."""
+    interval_s: float = Field(10.0, gt=0)
+    """How often the sink looks for new records."""
+
+    @model_validator(mode="after")
+    def _target_named(self) -> SharingSink:
+        if self.kind == "table" and not self.url:
+            raise ValueError(f"sink {self.name}: a table sink needs url")
+        if self.kind == "file" and self.folder is None:
+            raise ValueError(f"sink {self.name}: a file sink needs folder")
+        return self
+
+
+class SharingSettings(BaseModel):
+    """How the node shares data with subscribers: personal data, encryption at rest, delivery bounds, sinks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    personal_mode: PersonalMode = "mask"
+    """How ID and phone numbers reach subscribers not entitled to them: ``mask`` or ``pseudonymise`` (keyed HMAC)."""
+    pseudonym_hash: PseudonymHash = "sha256"
+    """The HMAC hash of pseudonyms: ``sha256`` or ``sm3``."""
+    cipher: CipherName = "aes-gcm"
+    """How designated personal fields are encrypted at rest: ``aes-gcm`` (AES-256-GCM) or ``sm4-gcm``."""
+    window: int = Field(5000, ge=1)
+    """Records a subscribe stream sends past the subscriber's last ack before it waits for an ack."""
+    max_streams: int = Field(256, ge=1)
+    """Subscribe streams served at once (relayed ones included); more are refused with RESOURCE_EXHAUSTED."""
+    page_max: int = Field(1000, ge=1)
+    """Largest page a query returns."""
+    sinks: tuple[SharingSink, ...] = ()
+    """Table and file sinks (``[[sharing.sinks]]``)."""
+
+    @model_validator(mode="after")
+    def _sink_names_unique(self) -> SharingSettings:
+        names = [s.name for s in self.sinks]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"sink names must be unique: {', '.join(doubled)}")
+        return self
+
+
+class RegistrySettings(BaseModel):
+    """The registry snapshot: how long the root's snapshots last, how often they and reports go out, when to alarm."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    validity_s: float = Field(24 * 3600.0, gt=0)
+    """At the root: how long a published snapshot is valid; a node holding an older one refuses new subscriptions."""
+    refresh_s: float = Field(3600.0, gt=0)
+    """At the root: publish a new version (new expiry, no changed parts) at least this often."""
+    alarm_before_s: float = Field(8 * 3600.0, gt=0)
+    """Raise the alarm when the snapshot held expires within this many seconds (or has, or none arrived)."""
+    report_s: float = Field(60.0, gt=0)
+    """How often a node reports its subtree (entry, endpoint, fingerprints, catalog) to its parent."""
+    root_id: str | None = None
+    """Node id whose signature snapshots must carry; default the trust anchor's node (no PKI: the province)."""
+    advertise: str | None = None
+    """host:port the registry tells other nodes to reach this node at; default the address it listens on."""
+
+    @model_validator(mode="after")
+    def _shorter_than_validity(self) -> RegistrySettings:
+        for name in ("alarm_before_s", "refresh_s"):
+            if getattr(self, name) >= self.validity_s:
+                raise ValueError(f"registry.{name} must be shorter than registry.validity_s ({self.validity_s})")
+        return self
+
+
 class Limits(BaseModel):
     """Bounds that keep a node's memory and queues finite."""
 
@@ -210,6 +299,10 @@ class NodeSettings(BaseSettings):
     """Linking records to regulated objects in the background."""
     catalog: CatalogSettings = CatalogSettings()
     """The resource catalog this node offers."""
+    registry: RegistrySettings = RegistrySettings()
+    """The signed registry snapshot the root publishes and every node follows."""
+    sharing: SharingSettings = SharingSettings()
+    """Sharing with subscribers: personal data, encryption at rest, sinks."""
 
     @field_validator("node_id")
     @classmethod
@@ -329,6 +422,12 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         for collector in data.get("collect", []) if isinstance(data.get("collect"), list) else []:
             if isinstance(collector, dict):
                 _resolve_paths(collector, _COLLECT_PATH_FIELDS, path.parent)
+        sharing = data.get("sharing")
+        for sink in (
+            sharing.get("sinks", []) if isinstance(sharing, dict) and isinstance(sharing.get("sinks"), list) else []
+        ):
+            if isinstance(sink, dict):
+                _resolve_paths(sink, ("folder",), path.parent)
         return data
 
 

@@ -27,7 +27,16 @@ from node.errors import ConfigError
 from node.runtime import Node
 from node.scheduler import next_run_times
 from node.serde import decode_record, payload_from_record
-from node.settings import CatalogResource, CatalogSettings, NodeSettings, ResolveSettings, load_settings
+from node.settings import (
+    CatalogResource,
+    CatalogSettings,
+    NodeSettings,
+    RegistrySettings,
+    ResolveSettings,
+    SharingSettings,
+    SharingSink,
+    load_settings,
+)
 from node.store import Store, StreamKey
 from tests.conftest import eventually, make_node_dir
 
@@ -305,12 +314,14 @@ def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "deploy" / "node.example.toml"
     text = example.read_text(encoding="utf-8")
     # every key is at least mentioned
-    models = (FilesCollector, DbCollector, ExportSink, IntakeSource, Schedule, ResolveSettings)
+    models = (FilesCollector, DbCollector, ExportSink, IntakeSource, Schedule, ResolveSettings, RegistrySettings)
+    models += (SharingSettings, SharingSink)
     for model in (*models, CatalogSettings, CatalogResource):
         for name in model.model_fields:
-            mentioned = f"{name} =" in text or f"[collect.{name}]" in text or f"[[catalog.{name}]]" in text
+            mentioned = f"{name} =" in text or f"[collect.{name}]" in text
+            mentioned = mentioned or f"[[catalog.{name}]]" in text or f"[[sharing.{name}]]" in text
             assert mentioned, f"node.example.toml does not mention {name}"
-    setting = re.compile(r'^# (\[\[?(collect|intake)|[\w"\u4e00-\u9fff]+ *=)')
+    setting = re.compile(r'^# (\[\[?(collect|intake|sharing)|[\w"\u4e00-\u9fff]+ *=)')
     live = "\n".join(line[2:] if setting.match(line) else line for line in text.splitlines())
     path = tmp_path / "node.toml"
     path.write_text(live, encoding="utf-8")
@@ -328,6 +339,8 @@ def test_the_example_collector_is_documented_and_parses(tmp_path: Path) -> None:
     assert collector.schedule.interval_s == 60
     assert settings.resolve == ResolveSettings()  # the example shows the defaults
     assert settings.catalog.classification == "330106JG"
+    assert settings.sharing.model_dump(exclude={"sinks"}) == SharingSettings().model_dump(exclude={"sinks"})
+    assert [(s.name, s.kind) for s in settings.sharing.sinks] == [("market-db", "table"), ("market-files", "file")]
 
 
 # -- the schedule in a running node -------------------------------------------
