@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/exchange.py
 	$(BIN)/python bench/er.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/sharing.py
 
 protos: $(STAMP)
 	$(BIN)/python proto/compile.py
