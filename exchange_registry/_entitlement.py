@@ -148,6 +148,7 @@ class View:
     personal: bool = False  # entitled to personal data
     protector: Protector | None = None  # required when not entitled
     personal_fields: frozenset[str] = dataclasses.field(init=False, default=frozenset())  # of the granted fields
+    uid_is_personal: bool = dataclasses.field(init=False, default=False)  # the uid is an ID number
 
     def __post_init__(self) -> None:
         """Refuse a view that could leak: not entitled to personal data and nothing to protect it with."""
@@ -155,6 +156,8 @@ class View:
             raise ValueError("a view without personal-data entitlement needs a Protector")
         personal = frozenset(f.name for f in self.entry.fields if f.personal and f.name in self.fields)
         object.__setattr__(self, "personal_fields", personal)
+        uid_personal = any(name in _ID_FIELDS for name in uid_fields(DATASET_TYPES[self.entry.dataset]))
+        object.__setattr__(self, "uid_is_personal", uid_personal)
 
     def admits(self, row: Mapping[str, str]) -> bool:
         """Whether the record is in the subscription's region and satisfies every predicate."""
@@ -176,13 +179,10 @@ class View:
 
     def protected_uid(self, uid: str) -> str:
         """The record uid as the subscriber sees it: pseudonymised when it is a personal identifier."""
-        if self.personal or not self._uid_is_personal():
+        if self.personal or not self.uid_is_personal:
             return uid
         assert self.protector is not None  # guaranteed by __post_init__
         return self.protector.pseudonym(uid)
-
-    def _uid_is_personal(self) -> bool:
-        return any(name in _ID_FIELDS for name in uid_fields(DATASET_TYPES[self.entry.dataset]))
 
     def _protect(self, name: str, value: str, citizen: bool, protector: Protector) -> str:
         if name in FREE_TEXT_FIELDS:
@@ -190,7 +190,7 @@ class View:
         if name not in self.personal_fields or (name.startswith("counterparty_") and not citizen):
             return value
         if name in _ID_FIELDS:
-            return protector.pseudonym(value) if self._uid_is_personal() else protector.identifier(value, "id_number")
+            return protector.pseudonym(value) if self.uid_is_personal else protector.identifier(value, "id_number")
         return _MASKERS.get(name, _hidden)(value)
 
 

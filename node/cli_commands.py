@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shutil
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from google.protobuf.json_format import MessageToDict
@@ -23,7 +22,7 @@ from node.serde import record_key, record_summary
 from node.settings import NodeSettings, load_settings
 from node.signing import KeyRing
 from node.store import IntakeCounters, Store
-from node.tables import render_table
+from node.tables import render_table, when
 from node.trust import TrustStore, load_trust
 
 __all__ = ["check_bundles", "demo", "ingest", "init", "run", "sample", "status", "trust", "verify"]
@@ -96,16 +95,12 @@ def _client(args: argparse.Namespace) -> NodeClient:
     return NodeClient(_settings(args), address=args.address, peer_id=args.node_id)
 
 
-def _when(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S") if us else "-"
-
-
 def _print_registry(reply: admin_pb2.NodeStatus) -> None:
     """The registry snapshot lines of ``jgnode status``."""
     if reply.registry_version:
         print(
             f"registry: snapshot {reply.registry_version} signed by {reply.registry_root}, "
-            f"expires {_when(reply.registry_expires_at_us)} (jgnode registry show)"
+            f"expires {when(reply.registry_expires_at_us)} (jgnode registry show)"
         )
     if reply.registry_alarm:
         print(f"REGISTRY ALARM: {reply.registry_alarm}")
@@ -124,13 +119,13 @@ def status(args: argparse.Namespace) -> int:
     transport = "INSECURE plain text" if reply.insecure else "mutual TLS"
     print(f"node {reply.node_id} ({reply.tier}) at {address}, {transport}")
     if reply.pki:
-        print(f"trust: CRLs current until {_when(reply.crl_next_update_us)}")
+        print(f"trust: CRLs current until {when(reply.crl_next_update_us)}")
     if reply.trust_alarm:
         print(f"TRUST ALARM: {reply.trust_alarm}")
     _print_registry(reply)
     if reply.parent_address:
         link = "connected" if reply.parent_connected else f"NOT connected ({reply.parent_error or 'connecting'})"
-        print(f"parent {reply.parent_address}: {link}; last ack {_when(reply.last_ack_at_us)}")
+        print(f"parent {reply.parent_address}: {link}; last ack {when(reply.last_ack_at_us)}")
     print(
         render_table(
             ["records", "count"],
@@ -173,7 +168,7 @@ def status(args: argparse.Namespace) -> int:
                         c.node_id,
                         "yes" if c.connected else "no",
                         c.records_received,
-                        _when(c.last_batch_at_us),
+                        when(c.last_batch_at_us),
                         c.reported_pending_records,
                         round(c.lag_seconds, 1),
                     ]

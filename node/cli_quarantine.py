@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from node.cli import require_file
 from node.errors import ConfigError
@@ -18,15 +17,11 @@ from node.quarantine import REPLAYABLE, dismiss_entries, fix_entry, held_entries
 from node.runtime import now_us
 from node.settings import load_settings
 from node.store import IntakeCounters, QuarantineEntry, Store
-from node.tables import render_table
+from node.tables import render_table, when
 
 __all__ = ["quarantine", "summarise_intake"]
 
 _STILL_WRONG = 3  # exit status when rows stay quarantined, as for jgnode ingest
-
-
-def _when(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S") if us else "-"
 
 
 def quarantine(args: argparse.Namespace) -> int:
@@ -44,7 +39,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
     if not found:
         print("no quarantine entries" + (" match" if args.dataset or args.kind or args.state else ""))
         return 0
-    rows = [[e.id, e.kind, e.state, e.dataset, e.source, _when(e.created_at_us), _summary(e)[:70]] for e in found]
+    rows = [[e.id, e.kind, e.state, e.dataset, e.source, when(e.created_at_us), _summary(e)[:70]] for e in found]
     print(render_table(["id", "kind", "state", "dataset", "source", "since", "reason / outcome"], rows))
     return 0
 
@@ -58,7 +53,7 @@ def _summary(entry: QuarantineEntry) -> str:
 def _show(store: Store, args: argparse.Namespace) -> int:
     for entry in held_entries(store, args.ids):
         print(f"quarantine entry {entry.id}: {entry.kind} of {entry.dataset or '-'} from {entry.source}")
-        print(f"  state {entry.state}; since {_when(entry.created_at_us)}; changed {_when(entry.updated_at_us)}")
+        print(f"  state {entry.state}; since {when(entry.created_at_us)}; changed {when(entry.updated_at_us)}")
         if entry.outcome:
             print(f"  outcome: {entry.outcome}")
         print("  findings:" if entry.findings else "  findings: none")

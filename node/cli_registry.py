@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 from exchange_registry import Snapshot, freshness_alarm, seconds_left
 from node.cli import print_json, require_file
@@ -18,7 +17,7 @@ from node.errors import NotFoundError
 from node.registry_store import read_cached, snapshot_path
 from node.registry_wire import SignedSnapshot
 from node.settings import NodeSettings, load_settings
-from node.tables import render_table
+from node.tables import render_table, when
 
 __all__ = ["held_snapshot", "registry"]
 
@@ -46,10 +45,6 @@ def registry(args: argparse.Namespace) -> int:
         return 0
     _print(signed, alarm, now_us)
     return 0
-
-
-def _when(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S") if us else "-"
 
 
 def _left(seconds: float) -> str:
@@ -97,14 +92,14 @@ def _print(signed: SignedSnapshot, alarm: str, now_us: int) -> None:
     manifest = snapshot.manifest
     print(f"registry snapshot {manifest.version} signed by {manifest.root_id} (key {signed.update.key_id})")
     left = _left(seconds_left(manifest, now_us=now_us))
-    print(f"  issued {_when(manifest.issued_at_us)}; expires {_when(manifest.expires_at_us)} ({left})")
+    print(f"  issued {when(manifest.issued_at_us)}; expires {when(manifest.expires_at_us)} ({left})")
     print("  parts: " + ", ".join(f"{p.name} v{p.version} sha256 {p.sha256[:16]}" for p in manifest.parts))
     if alarm:
         print(f"REGISTRY ALARM: {alarm}")
     resources = _resources(snapshot)
     rows = [
         [n.node_id, n.parent_id or "-", n.tier, n.endpoint, ", ".join(f[:16] for f in n.fingerprints) or "-",
-         resources[n.node_id], _when(n.reported_at_us)]
+         resources[n.node_id], when(n.reported_at_us)]
         for n in snapshot.nodes
     ]  # fmt: skip
     headers = ["node", "parent", "tier", "endpoint", "certificate sha256", "resources", "entry since"]

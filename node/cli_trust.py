@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography import x509
 from jgnode.exchange.v1 import admin_pb2
 
-from adapters.csv_records import CHINA_TZ
+from governance._compiled import day_start_us
 from node.cli import require_file
 from node.cli_commands import check_bundles, provenance_bundles
 from node.cli_intake import issue_source
@@ -258,7 +258,7 @@ def _usage(store: Store, args: argparse.Namespace) -> int:
     since_us = 0
     if args.since:
         try:
-            since_us = int(datetime.combine(date.fromisoformat(args.since), time(), CHINA_TZ).timestamp() * 1e6)
+            since_us = day_start_us(date.fromisoformat(args.since))
         except ValueError:
             raise ConfigError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from None
     lines = usage_summary(store, since_us=since_us, who=args.subscriber)

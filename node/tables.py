@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-__all__ = ["render_table"]
+__all__ = ["render_table", "when"]
 
 
 def _width(text: str) -> int:
@@ -36,3 +37,8 @@ def _cell(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def when(us: int) -> str:
+    """A moment (microseconds since the epoch) in the local time zone, to the second; "-" for none."""
+    return datetime.fromtimestamp(us / 1e6, UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S") if us else "-"
