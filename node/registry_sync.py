@@ -155,6 +155,15 @@ class RegistryReporter(Worker):
         self._parent = settings.parent
         self._registry = registry
         self._transport = transport
+        self._call: grpc.Future[registry_pb2.ReportReply] | None = None
+
+    def stop(self) -> None:
+        """Cancel a report in flight (a parent that is going away would hold it up to its timeout), then stop."""
+        self._stop.set()
+        call = self._call
+        if call is not None:
+            call.cancel()
+        super().stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -172,7 +181,14 @@ class RegistryReporter(Worker):
     def _report(self) -> None:
         report = self._registry.subtree_report()
         with self._transport.channel(self._parent, peer_id=self._settings.expected_parent_id) as channel:
-            registry_pb2_grpc.RegistryStub(channel).Report(report, metadata=self._transport.metadata(), timeout=30)
+            stub = registry_pb2_grpc.RegistryStub(channel)
+            self._call = stub.Report.future(report, metadata=self._transport.metadata(), timeout=30)
+            try:
+                self._call.result()
+            except grpc.FutureCancelledError:
+                return  # stopping
+            finally:
+                self._call = None
 
 
 class RegistrySync:
